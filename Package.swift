@@ -1,0 +1,33 @@
+// swift-tools-version:6.1
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Keystorm",
+    products: [
+        .library(name: "KMIPCodec", targets: ["KMIPCodec"]),
+    ],
+    dependencies: [],
+    targets: [
+        // TTLV wire format: no dependencies, no Foundation, no I/O.
+        .target(name: "KMIPCodec", dependencies: [], swiftSettings: swiftSettings),
+        .testTarget(name: "KMIPCodecTests", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)
