@@ -22,11 +22,14 @@ let package = Package(
     name: "Keystorm",
     products: [
         .library(name: "KMIPCodec", targets: ["KMIPCodec"]),
+        .library(name: "KMIPModel", targets: ["KMIPModel"]),
     ],
     dependencies: [],
     targets: [
         // TTLV wire format: no dependencies, no Foundation, no I/O.
         .target(name: "KMIPCodec", dependencies: [], swiftSettings: swiftSettings),
+        // Typed KMIP 1.0-1.4 and 2.0-2.1 messages, attributes, objects and operation payloads.
+        .target(name: "KMIPModel", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
         .testTarget(name: "KMIPCodecTests", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
