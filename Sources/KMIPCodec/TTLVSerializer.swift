@@ -62,9 +62,23 @@ extension TTLV {
             _ tag: TTLVTag,
             _ body: (inout Serializer) throws(E) -> Void
         ) throws(E) {
+            let start = self.beginStructure(tag)
+            try body(&self)
+            self.endStructure(start)
+        }
+
+        /// Writes a structure header with a placeholder length and returns its position for
+        /// ``endStructure(_:)``.
+        @inlinable
+        public mutating func beginStructure(_ tag: TTLVTag) -> Int {
             let start = self.storage.count
             self.header(tag, .structure, 0)
-            try body(&self)
+            return start
+        }
+
+        /// Patches the length of the structure begun at `start` to cover everything written since.
+        @inlinable
+        public mutating func endStructure(_ start: Int) {
             let length = UInt32(truncatingIfNeeded: self.storage.count - start - TTLV.headerSize)
             self.storage[start + 4] = UInt8(truncatingIfNeeded: length >> 24)
             self.storage[start + 5] = UInt8(truncatingIfNeeded: length >> 16)
