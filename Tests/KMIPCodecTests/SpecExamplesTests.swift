@@ -12,31 +12,57 @@
 import KMIPCodec
 import Testing
 
+/// The ten encoding examples of KMIP 1.4 §9.1.2, read from `derived/ttlv-spec-9.1.2-examples.tsv`.
 @Suite("KMIP 1.4 §9.1.2 encoding examples")
 struct SpecExamplesTests {
-    @Test func integer() throws {
-        let item = TTLVItem(TTLVTag(0x420020), .integer(8))
-        #expect(item.encoded() == hex("42002002000000040000000800000000"))
-    }
-}
+    static let expected: [UInt8: TTLVValue] = [
+        0x02: .integer(8),
+        0x03: .longInteger(123_456_789_000_000_000),
+        0x04: .bigInteger(hex("0000000003FD35EB6BC2DF4618080000")),
+        0x05: .enumeration(255),
+        0x06: .boolean(true),
+        0x07: .textString("Hello World"),
+        0x08: .byteString([1, 2, 3]),
+        0x09: .dateTime(1_205_495_800),
+        0x0A: .interval(864_000),
+        0x01: .structure([
+            TTLVItem(TTLVTag(0x420004), .enumeration(254)), TTLVItem(TTLVTag(0x420005), .integer(255)),
+        ]),
+    ]
 
-func hex(_ s: String) -> [UInt8] {
-    var out: [UInt8] = []
-    var high: UInt8?
-    for c in s.utf8 {
-        let v: UInt8
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
-        default: continue
-        }
-        if let h = high {
-            out.append(h << 4 | v)
-            high = nil
-        } else {
-            high = v
+    @Test func allTenExamplesDecodeAndReEncodeExactly() throws {
+        let rows = try tsvRows("ttlv-spec-9.1.2-examples.tsv")
+        #expect(rows.count == 10)
+        for row in rows {
+            let type = UInt8(row[1], radix: 16)!
+            let bytes = hex(row[2])
+            let item = try TTLVItem(parsing: bytes)
+            #expect(item.tag == TTLVTag(0x420020), "\(row[0])")
+            #expect(item.value == Self.expected[type], "\(row[0])")
+            #expect(item.encoded() == bytes, "\(row[0]) re-encodes")
+            // Encoding the expected value from scratch gives the spec's bytes too.
+            #expect(TTLVItem(TTLVTag(0x420020), Self.expected[type]!).encoded() == bytes, "\(row[0]) encodes")
         }
     }
-    return out
+
+    @Test func bigIntegerIsSignExtendedToEightBytes() {
+        var s = TTLV.Serializer()
+        s.writeBigInteger(TTLVTag(0x420020), [0xFF, 0x01])
+        #expect(s.bytes == hex("420020 04 00000008 FFFFFFFFFFFFFF01"))
+        var t = TTLV.Serializer()
+        t.writeBigInteger(TTLVTag(0x420020), [0x01])
+        #expect(t.bytes == hex("420020 04 00000008 0000000000000001"))
+    }
+
+    @Test func flatNodesDescribeTheStructure() throws {
+        let bytes = hex("42002001000000204200040500000004000000FE000000004200050200000004000000FF00000000")
+        let document = try TTLV.parse(bytes)
+        #expect(document.nodes.count == 3)
+        #expect(document.nodes[0].subtreeEnd == 3)
+        #expect(document.nodes[1].depth == 1)
+        #expect(Array(document.children(of: 0)) == [1, 2])
+        #expect(try document.enumeration(1) == 254)
+        #expect(try document.integer(2) == 255)
+        expectTTLVError(.unexpectedType) { try document.textString(2) }
+    }
 }
