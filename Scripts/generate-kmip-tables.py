@@ -29,6 +29,7 @@ Outputs (deterministic; Python 3 standard library only):
 import os
 import re
 import sys
+import textwrap
 
 HEADER = """//===----------------------------------------------------------------------===//
 //
@@ -202,6 +203,22 @@ def hex32(value):
 def hex_tag(value):
     h = "%06X" % value
     return "0x" + h[:2] + "_" + h[2:]
+
+
+def doc_lines(text, indent):
+    """A `///` comment wrapped to the 120-column limit of .swift-format."""
+    width = 119 - len(indent) - 4
+    return [indent + "/// " + line for line in textwrap.wrap(text, width=width, break_on_hyphens=False)]
+
+
+def dictionary_literal(declaration, entries, indent, empty="[:]"):
+    """A Swift dictionary or array literal: one line when it fits, else one element per line."""
+    if not entries:
+        return [indent + declaration + " " + empty]
+    single = indent + declaration + " [" + ", ".join(entries) + "]"
+    if len(entries) == 1 and len(single) < 120:
+        return [single]
+    return [indent + declaration + " ["] + [indent + "    " + e + "," for e in entries] + [indent + "]"]
 
 
 def doc_text(text):
@@ -382,7 +399,12 @@ def emit_tags(entries):
             out.append("")
         versions = [v for v in TAG_VERSIONS if v in e.names]
         names = " / ".join(e.all_names)
-        out.append("    /// %s (`%s`), in the KMIP %s tag tables." % (doc_text(names), e.xml_names[0], versions_text(versions)))
+        out.extend(
+            doc_lines("%s (`%s`), in the KMIP %s tag tables." % (doc_text(names), e.xml_names[0], versions_text(versions)), "    ")
+        )
+        if e.identifier.endswith("Tag"):
+            # The specification's name ends in "Tag"; keep it rather than invent another.
+            out.append("    // swift-format-ignore: DontRepeatTypeInStaticProperties")
         out.append("    public static let %s = TTLVTag(%s)" % (swift_identifier(e.identifier), hex_tag(e.value)))
     out.append("}")
     out.append("")
@@ -464,31 +486,34 @@ public enum KMIPTags {
         for v, t in zip(TAG_VERSIONS, [".kmip11", ".kmip14", ".kmip21"]):
             if v in e.names:
                 tables.append(t)
-        out.append(
-            "        Entry(%s, [%s], [%s], [%s]),"
-            % (
-                hex_tag(e.value),
-                ", ".join(swift_string(n) for n in e.all_names),
-                ", ".join(swift_string(n) for n in e.xml_names),
-                ", ".join(tables),
-            )
-        )
+        arguments = [
+            hex_tag(e.value),
+            "[" + ", ".join(swift_string(n) for n in e.all_names) + "]",
+            "[" + ", ".join(swift_string(n) for n in e.xml_names) + "]",
+            "[" + ", ".join(tables) + "]",
+        ]
+        line = "        Entry(" + ", ".join(arguments) + "),"
+        if len(line) < 120:
+            out.append(line)
+        else:
+            out.append("        Entry(")
+            out.extend("            " + a + ("," if i < len(arguments) - 1 else "") for i, a in enumerate(arguments))
+            out.append("        ),")
     out.append("    ]")
     out.append("}")
     return "\n".join(out) + "\n"
 
 
 def emit_enumerations(enums):
-    out = [HEADER, ""]
-    first = True
+    out = [HEADER.rstrip("\n")]
     for enum in enums:
         if enum.is_mask:
             continue
-        if not first:
-            out.append("")
-        first = False
+        out.append("")
         t = enum.type_name
-        out.append("/// The %s enumeration (KMIP %s Defined Values)." % (doc_text(enum.heading), versions_text(sorted(enum.versions))))
+        out.extend(
+            doc_lines("The %s enumeration (KMIP %s Defined Values)." % (doc_text(enum.heading), versions_text(sorted(enum.versions))), "")
+        )
         out.append("public struct %s: KMIPEnumeration {" % t)
         out.append("    public var rawValue: UInt32")
         out.append("")
@@ -500,13 +525,13 @@ def emit_enumerations(enums):
         out.append("    public static let enumerationName = %s" % swift_string(enum.heading))
         out.append("")
         out.append("    /// The KMIP XML profile name of every defined value (the KMIP 2.1 name where 1.4 differs).")
-        if enum.entries:
-            out.append("    public static let valueNames: [UInt32: String] = [")
-            for e in enum.entries:
-                out.append("        %s: %s," % (hex32(e.value), swift_string(e.xml_names[0])))
-            out.append("    ]")
-        else:
-            out.append("    public static let valueNames: [UInt32: String] = [:]")
+        out.extend(
+            dictionary_literal(
+                "public static let valueNames: [UInt32: String] =",
+                ["%s: %s" % (hex32(e.value), swift_string(e.xml_names[0])) for e in enum.entries],
+                "    ",
+            )
+        )
         out.append("")
         out.append("    /// Every accepted name: the XML profile names from KMIP 2.1 and 1.4 and the specification names.")
         lines = []
@@ -516,33 +541,31 @@ def emit_enumerations(enums):
                 if n in seen:
                     continue
                 seen.add(n)
-                lines.append("        %s: %s," % (swift_string(n), hex32(e.value)))
-        if lines:
-            out.append("    public static let namedValues: [String: UInt32] = [")
-            out.extend(lines)
-            out.append("    ]")
-        else:
-            out.append("    public static let namedValues: [String: UInt32] = [:]")
+                lines.append("%s: %s" % (swift_string(n), hex32(e.value)))
+        out.extend(dictionary_literal("public static let namedValues: [String: UInt32] =", lines, "    "))
         for e in enum.entries:
             out.append("")
             versions = [v for v in ENUM_VERSIONS if v in e.names]
-            out.append("    /// %s (KMIP %s)." % (doc_text(" / ".join(e.spec_names)), versions_text(versions)))
+            out.extend(doc_lines("%s (KMIP %s)." % (doc_text(" / ".join(e.spec_names)), versions_text(versions)), "    "))
             out.append("    public static let %s = %s(rawValue: %s)" % (swift_identifier(e.identifier), t, hex32(e.value)))
         out.append("}")
     return "\n".join(out) + "\n"
 
 
 def emit_masks(enums):
-    out = [HEADER, ""]
-    first = True
+    out = [HEADER.rstrip("\n")]
     for enum in enums:
         if not enum.is_mask:
             continue
-        if not first:
-            out.append("")
-        first = False
+        out.append("")
         t = enum.type_name
-        out.append("/// The %s bit mask (KMIP %s Defined Values), an Integer in TTLV." % (doc_text(enum.heading), versions_text(sorted(enum.versions))))
+        out.extend(
+            doc_lines(
+                "The %s bit mask (KMIP %s Defined Values), an Integer in TTLV."
+                % (doc_text(enum.heading), versions_text(sorted(enum.versions))),
+                "",
+            )
+        )
         out.append("public struct %s: OptionSet, Hashable, Sendable {" % t)
         out.append("    public var rawValue: Int32")
         out.append("")
@@ -555,25 +578,29 @@ def emit_masks(enums):
         out.append("    public static let enumerationName = %s" % swift_string(enum.heading))
         out.append("")
         out.append("    /// Every defined bit with its KMIP XML profile name, lowest bit first.")
-        out.append("    public static let bitNames: [(Int32, String)] = [")
-        for e in enum.entries:
-            out.append("        (%s, %s)," % (hex32(e.value), swift_string(e.xml_names[0])))
-        out.append("    ]")
+        out.extend(
+            dictionary_literal(
+                "public static let bitNames: [(Int32, String)] =",
+                ["(%s, %s)" % (hex32(e.value), swift_string(e.xml_names[0])) for e in enum.entries],
+                "    ",
+                empty="[]",
+            )
+        )
         out.append("")
         out.append("    /// Every accepted bit name: XML profile names from KMIP 2.1 and 1.4 and specification names.")
-        out.append("    public static let namedBits: [String: Int32] = [")
+        lines = []
         seen = set()
         for e in enum.entries:
             for n in e.xml_names + e.spec_names:
                 if n in seen:
                     continue
                 seen.add(n)
-                out.append("        %s: %s," % (swift_string(n), hex32(e.value)))
-        out.append("    ]")
+                lines.append("%s: %s" % (swift_string(n), hex32(e.value)))
+        out.extend(dictionary_literal("public static let namedBits: [String: Int32] =", lines, "    "))
         for e in enum.entries:
             out.append("")
             versions = [v for v in ENUM_VERSIONS if v in e.names]
-            out.append("    /// %s (KMIP %s)." % (doc_text(" / ".join(e.spec_names)), versions_text(versions)))
+            out.extend(doc_lines("%s (KMIP %s)." % (doc_text(" / ".join(e.spec_names)), versions_text(versions)), "    "))
             out.append("    public static let %s = %s(rawValue: %s)" % (swift_identifier(e.identifier), t, hex32(e.value)))
         out.append("}")
     return "\n".join(out) + "\n"

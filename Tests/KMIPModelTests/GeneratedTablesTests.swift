@@ -95,7 +95,10 @@ struct GeneratedTablesTests {
         #expect(KMIPEnumerations.value(named: "ActivationDate", forTag: .attributeReference) == 0x42_0001)
         #expect(KMIPEnumerations.name(of: 0x42_0001, forTag: .attributeReference) == "ActivationDate")
         #expect(KMIPEnumerations.maskBit(named: "Decrypt", forTag: .cryptographicUsageMask) == 8)
-        #expect(KMIPEnumerations.maskBitNames(forTag: .cryptographicUsageMask)?.count == CryptographicUsageMask.bitNames.count)
+        #expect(
+            KMIPEnumerations.maskBitNames(forTag: .cryptographicUsageMask)?.count
+                == CryptographicUsageMask.bitNames.count
+        )
         #expect(KMIPEnumerations.maskBitNames(forTag: .objectType) == nil)
     }
 }

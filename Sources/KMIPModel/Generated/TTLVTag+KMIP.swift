@@ -96,7 +96,8 @@ extension TTLVTag {
     /// Certificate Subject Alternative Name (`CertificateSubjectAlternativeName`), in the KMIP 1.1, 1.4 tag tables.
     public static let certificateSubjectAlternativeName = TTLVTag(0x42_001B)
 
-    /// Certificate Subject Distinguished Name (`CertificateSubjectDistinguishedName`), in the KMIP 1.1, 1.4 tag tables.
+    /// Certificate Subject Distinguished Name (`CertificateSubjectDistinguishedName`), in the KMIP 1.1, 1.4 tag
+    /// tables.
     public static let certificateSubjectDistinguishedName = TTLVTag(0x42_001C)
 
     /// Certificate Type (`CertificateType`), in the KMIP 1.1, 1.4, 2.1 tag tables.
@@ -511,6 +512,7 @@ extension TTLVTag {
     public static let extensionName = TTLVTag(0x42_00A5)
 
     /// Extension Tag (`ExtensionTag`), in the KMIP 1.1, 1.4, 2.1 tag tables.
+    // swift-format-ignore: DontRepeatTypeInStaticProperties
     public static let extensionTag = TTLVTag(0x42_00A6)
 
     /// Extension Type (`ExtensionType`), in the KMIP 1.1, 1.4, 2.1 tag tables.
@@ -774,10 +776,12 @@ extension TTLVTag {
     /// Comment (`Comment`), in the KMIP 1.4, 2.1 tag tables.
     public static let comment = TTLVTag(0x42_00FD)
 
-    /// Authenticated Encryption Additional Data (`AuthenticatedEncryptionAdditionalData`), in the KMIP 1.4, 2.1 tag tables.
+    /// Authenticated Encryption Additional Data (`AuthenticatedEncryptionAdditionalData`), in the KMIP 1.4, 2.1 tag
+    /// tables.
     public static let authenticatedEncryptionAdditionalData = TTLVTag(0x42_00FE)
 
     /// Authenticated Encryption Tag (`AuthenticatedEncryptionTag`), in the KMIP 1.4, 2.1 tag tables.
+    // swift-format-ignore: DontRepeatTypeInStaticProperties
     public static let authenticatedEncryptionTag = TTLVTag(0x42_00FF)
 
     /// Salt Length (`SaltLength`), in the KMIP 1.4, 2.1 tag tables.
@@ -910,6 +914,7 @@ extension TTLVTag {
     public static let extensionAttribute = TTLVTag(0x42_012A)
 
     /// Extension Parent Structure Tag (`ExtensionParentStructureTag`), in the KMIP 2.1 tag tables.
+    // swift-format-ignore: DontRepeatTypeInStaticProperties
     public static let extensionParentStructureTag = TTLVTag(0x42_012B)
 
     /// Extension Description (`ExtensionDescription`), in the KMIP 2.1 tag tables.
@@ -1166,9 +1171,19 @@ public enum KMIPTags {
         Entry(0x42_0001, ["Activation Date"], ["ActivationDate"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0002, ["Application Data"], ["ApplicationData"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0003, ["Application Namespace"], ["ApplicationNamespace"], [.kmip11, .kmip14, .kmip21]),
-        Entry(0x42_0004, ["Application Specific Information"], ["ApplicationSpecificInformation"], [.kmip11, .kmip14, .kmip21]),
+        Entry(
+            0x42_0004,
+            ["Application Specific Information"],
+            ["ApplicationSpecificInformation"],
+            [.kmip11, .kmip14, .kmip21]
+        ),
         Entry(0x42_0005, ["Archive Date"], ["ArchiveDate"], [.kmip11, .kmip14, .kmip21]),
-        Entry(0x42_0006, ["Asynchronous Correlation Value"], ["AsynchronousCorrelationValue"], [.kmip11, .kmip14, .kmip21]),
+        Entry(
+            0x42_0006,
+            ["Asynchronous Correlation Value"],
+            ["AsynchronousCorrelationValue"],
+            [.kmip11, .kmip14, .kmip21]
+        ),
         Entry(0x42_0007, ["Asynchronous Indicator"], ["AsynchronousIndicator"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0008, ["Attribute"], ["Attribute"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0009, ["Attribute Index"], ["AttributeIndex"], [.kmip11, .kmip14]),
@@ -1176,7 +1191,12 @@ public enum KMIPTags {
         Entry(0x42_000B, ["Attribute Value"], ["AttributeValue"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_000C, ["Authentication"], ["Authentication"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_000D, ["Batch Count"], ["BatchCount"], [.kmip11, .kmip14, .kmip21]),
-        Entry(0x42_000E, ["Batch Error Continuation Option"], ["BatchErrorContinuationOption"], [.kmip11, .kmip14, .kmip21]),
+        Entry(
+            0x42_000E,
+            ["Batch Error Continuation Option"],
+            ["BatchErrorContinuationOption"],
+            [.kmip11, .kmip14, .kmip21]
+        ),
         Entry(0x42_000F, ["Batch Item"], ["BatchItem"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0010, ["Batch Order Option"], ["BatchOrderOption"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0011, ["Block Cipher Mode"], ["BlockCipherMode"], [.kmip11, .kmip14, .kmip21]),
@@ -1184,13 +1204,33 @@ public enum KMIPTags {
         Entry(0x42_0013, ["Certificate"], ["Certificate"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0014, ["Certificate Identifier"], ["CertificateIdentifier"], [.kmip11, .kmip14]),
         Entry(0x42_0015, ["Certificate Issuer"], ["CertificateIssuer"], [.kmip11, .kmip14]),
-        Entry(0x42_0016, ["Certificate Issuer Alternative Name"], ["CertificateIssuerAlternativeName"], [.kmip11, .kmip14]),
-        Entry(0x42_0017, ["Certificate Issuer Distinguished Name"], ["CertificateIssuerDistinguishedName"], [.kmip11, .kmip14]),
+        Entry(
+            0x42_0016,
+            ["Certificate Issuer Alternative Name"],
+            ["CertificateIssuerAlternativeName"],
+            [.kmip11, .kmip14]
+        ),
+        Entry(
+            0x42_0017,
+            ["Certificate Issuer Distinguished Name"],
+            ["CertificateIssuerDistinguishedName"],
+            [.kmip11, .kmip14]
+        ),
         Entry(0x42_0018, ["Certificate Request"], ["CertificateRequest"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0019, ["Certificate Request Type"], ["CertificateRequestType"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_001A, ["Certificate Subject"], ["CertificateSubject"], [.kmip11, .kmip14]),
-        Entry(0x42_001B, ["Certificate Subject Alternative Name"], ["CertificateSubjectAlternativeName"], [.kmip11, .kmip14]),
-        Entry(0x42_001C, ["Certificate Subject Distinguished Name"], ["CertificateSubjectDistinguishedName"], [.kmip11, .kmip14]),
+        Entry(
+            0x42_001B,
+            ["Certificate Subject Alternative Name"],
+            ["CertificateSubjectAlternativeName"],
+            [.kmip11, .kmip14]
+        ),
+        Entry(
+            0x42_001C,
+            ["Certificate Subject Distinguished Name"],
+            ["CertificateSubjectDistinguishedName"],
+            [.kmip11, .kmip14]
+        ),
         Entry(0x42_001D, ["Certificate Type"], ["CertificateType"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_001E, ["Certificate Value"], ["CertificateValue"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_001F, ["Common Template-Attribute"], ["CommonTemplateAttribute"], [.kmip11, .kmip14]),
@@ -1203,7 +1243,12 @@ public enum KMIPTags {
         Entry(0x42_0026, ["Criticality Indicator"], ["CriticalityIndicator"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0027, ["CRT Coefficient"], ["CRTCoefficient"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0028, ["Cryptographic Algorithm"], ["CryptographicAlgorithm"], [.kmip11, .kmip14, .kmip21]),
-        Entry(0x42_0029, ["Cryptographic Domain Parameters"], ["CryptographicDomainParameters"], [.kmip11, .kmip14, .kmip21]),
+        Entry(
+            0x42_0029,
+            ["Cryptographic Domain Parameters"],
+            ["CryptographicDomainParameters"],
+            [.kmip11, .kmip14, .kmip21]
+        ),
         Entry(0x42_002A, ["Cryptographic Length"], ["CryptographicLength"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_002B, ["Cryptographic Parameters"], ["CryptographicParameters"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_002C, ["Cryptographic Usage Mask"], ["CryptographicUsageMask"], [.kmip11, .kmip14, .kmip21]),
@@ -1240,7 +1285,12 @@ public enum KMIPTags {
         Entry(0x42_004B, ["Link Type"], ["LinkType"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_004C, ["Linked Object Identifier"], ["LinkedObjectIdentifier"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_004D, ["MAC/Signature"], ["MACSignature"], [.kmip11, .kmip14, .kmip21]),
-        Entry(0x42_004E, ["MAC/Signature Key Information"], ["MACSignatureKeyInformation"], [.kmip11, .kmip14, .kmip21]),
+        Entry(
+            0x42_004E,
+            ["MAC/Signature Key Information"],
+            ["MACSignatureKeyInformation"],
+            [.kmip11, .kmip14, .kmip21]
+        ),
         Entry(0x42_004F, ["Maximum Items"], ["MaximumItems"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0050, ["Maximum Response Size"], ["MaximumResponseSize"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0051, ["Message Extension"], ["MessageExtension"], [.kmip11, .kmip14, .kmip21]),
@@ -1264,7 +1314,12 @@ public enum KMIPTags {
         Entry(0x42_0063, ["Private Exponent"], ["PrivateExponent"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0064, ["Private Key"], ["PrivateKey"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0065, ["Private Key Template-Attribute"], ["PrivateKeyTemplateAttribute"], [.kmip11, .kmip14]),
-        Entry(0x42_0066, ["Private Key Unique Identifier"], ["PrivateKeyUniqueIdentifier"], [.kmip11, .kmip14, .kmip21]),
+        Entry(
+            0x42_0066,
+            ["Private Key Unique Identifier"],
+            ["PrivateKeyUniqueIdentifier"],
+            [.kmip11, .kmip14, .kmip21]
+        ),
         Entry(0x42_0067, ["Process Start Date"], ["ProcessStartDate"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0068, ["Protect Stop Date"], ["ProtectStopDate"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_0069, ["Protocol Version"], ["ProtocolVersion"], [.kmip11, .kmip14, .kmip21]),
@@ -1343,7 +1398,12 @@ public enum KMIPTags {
         Entry(0x42_00B2, ["Issuer Distinguished Name"], ["IssuerDistinguishedName"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_00B3, ["Subject Alternative Name"], ["SubjectAlternativeName"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_00B4, ["Subject Distinguished Name"], ["SubjectDistinguishedName"], [.kmip11, .kmip14, .kmip21]),
-        Entry(0x42_00B5, ["X.509 Certificate Identifier"], ["X_509CertificateIdentifier"], [.kmip11, .kmip14, .kmip21]),
+        Entry(
+            0x42_00B5,
+            ["X.509 Certificate Identifier"],
+            ["X_509CertificateIdentifier"],
+            [.kmip11, .kmip14, .kmip21]
+        ),
         Entry(0x42_00B6, ["X.509 Certificate Issuer"], ["X_509CertificateIssuer"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_00B7, ["X.509 Certificate Subject"], ["X_509CertificateSubject"], [.kmip11, .kmip14, .kmip21]),
         Entry(0x42_00B8, ["Key Value Location"], ["KeyValueLocation"], [.kmip14, .kmip21]),
@@ -1393,7 +1453,12 @@ public enum KMIPTags {
         Entry(0x42_00E4, ["Validation Version Minor"], ["ValidationVersionMinor"], [.kmip14, .kmip21]),
         Entry(0x42_00E5, ["Validation Type"], ["ValidationType"], [.kmip14, .kmip21]),
         Entry(0x42_00E6, ["Validation Level"], ["ValidationLevel"], [.kmip14, .kmip21]),
-        Entry(0x42_00E7, ["Validation Certificate Identifier"], ["ValidationCertificateIdentifier"], [.kmip14, .kmip21]),
+        Entry(
+            0x42_00E7,
+            ["Validation Certificate Identifier"],
+            ["ValidationCertificateIdentifier"],
+            [.kmip14, .kmip21]
+        ),
         Entry(0x42_00E8, ["Validation Certificate URI"], ["ValidationCertificateURI"], [.kmip14, .kmip21]),
         Entry(0x42_00E9, ["Validation Vendor URI"], ["ValidationVendorURI"], [.kmip14, .kmip21]),
         Entry(0x42_00EA, ["Validation Profile"], ["ValidationProfile"], [.kmip14, .kmip21]),
@@ -1416,7 +1481,12 @@ public enum KMIPTags {
         Entry(0x42_00FB, ["PKCS#12 Friendly Name"], ["PKCS_12FriendlyName"], [.kmip14, .kmip21]),
         Entry(0x42_00FC, ["Description"], ["Description"], [.kmip14, .kmip21]),
         Entry(0x42_00FD, ["Comment"], ["Comment"], [.kmip14, .kmip21]),
-        Entry(0x42_00FE, ["Authenticated Encryption Additional Data"], ["AuthenticatedEncryptionAdditionalData"], [.kmip14, .kmip21]),
+        Entry(
+            0x42_00FE,
+            ["Authenticated Encryption Additional Data"],
+            ["AuthenticatedEncryptionAdditionalData"],
+            [.kmip14, .kmip21]
+        ),
         Entry(0x42_00FF, ["Authenticated Encryption Tag"], ["AuthenticatedEncryptionTag"], [.kmip14, .kmip21]),
         Entry(0x42_0100, ["Salt Length"], ["SaltLength"], [.kmip14, .kmip21]),
         Entry(0x42_0101, ["Mask Generator"], ["MaskGenerator"], [.kmip14, .kmip21]),
@@ -1434,7 +1504,12 @@ public enum KMIPTags {
         Entry(0x42_010D, ["Certificate Subject ST"], ["CertificateSubjectST"], [.kmip14, .kmip21]),
         Entry(0x42_010E, ["Certificate Subject L"], ["CertificateSubjectL"], [.kmip14, .kmip21]),
         Entry(0x42_010F, ["Certificate Subject UID"], ["CertificateSubjectUID"], [.kmip14, .kmip21]),
-        Entry(0x42_0110, ["Certificate Subject Serial Number"], ["CertificateSubjectSerialNumber"], [.kmip14, .kmip21]),
+        Entry(
+            0x42_0110,
+            ["Certificate Subject Serial Number"],
+            ["CertificateSubjectSerialNumber"],
+            [.kmip14, .kmip21]
+        ),
         Entry(0x42_0111, ["Certificate Subject Title"], ["CertificateSubjectTitle"], [.kmip14, .kmip21]),
         Entry(0x42_0112, ["Certificate Subject DC"], ["CertificateSubjectDC"], [.kmip14, .kmip21]),
         Entry(0x42_0113, ["Certificate Subject DN Qualifier"], ["CertificateSubjectDNQualifier"], [.kmip14, .kmip21]),
