@@ -31,7 +31,13 @@ let package = Package(
         // Typed KMIP 1.0-1.4 and 2.0-2.1 messages, attributes, objects and operation payloads.
         .target(name: "KMIPModel", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
         .testTarget(name: "KMIPCodecTests", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
-        .testTarget(name: "KMIPModelTests", dependencies: ["KMIPModel", "KMIPCodec"], swiftSettings: swiftSettings),
+        // Test helpers shared by the test targets: KMIP XML test-vector conversion, fixture paths.
+        .target(name: "KeystormTestSupport", dependencies: ["KMIPCodec", "KMIPModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KMIPModelTests",
+            dependencies: ["KMIPModel", "KMIPCodec", "KeystormTestSupport"],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
