@@ -9,8 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import KMIPCodec
-
 /// A KMIP enumeration: a 32-bit value with names from the specification's Defined Values tables.
 ///
 /// Enumerations are structs rather than Swift enums, so that values this version of Keystorm
