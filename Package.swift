@@ -30,6 +30,10 @@ let package = Package(
         .target(name: "KMIPCodec", dependencies: [], swiftSettings: swiftSettings),
         // Typed KMIP 1.0-1.4 and 2.0-2.1 messages, attributes, objects and operation payloads.
         .target(name: "KMIPModel", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
+        // Tenants, client rules and managed objects (key material only wrapped); SQLite and PostgreSQL.
+        .target(name: "KeyStore", dependencies: [], swiftSettings: swiftSettings),
+        // Root-key services (Local, Key Protect, PKCS#11), unwrap batching and the key cache. No KMIP.
+        .target(name: "RootKeys", dependencies: [], swiftSettings: swiftSettings),
         .testTarget(name: "KMIPCodecTests", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
         // Test helpers shared by the test targets: KMIP XML test-vector conversion, fixture paths.
         .target(name: "KeystormTestSupport", dependencies: ["KMIPCodec", "KMIPModel"], swiftSettings: swiftSettings),
