@@ -24,17 +24,28 @@ let package = Package(
         .library(name: "KMIPCodec", targets: ["KMIPCodec"]),
         .library(name: "KMIPModel", targets: ["KMIPModel"]),
     ],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
     targets: [
         // TTLV wire format: no dependencies, no Foundation, no I/O.
         .target(name: "KMIPCodec", dependencies: [], swiftSettings: swiftSettings),
         // Typed KMIP 1.0-1.4 and 2.0-2.1 messages, attributes, objects and operation payloads.
         .target(name: "KMIPModel", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
         // Tenants, client rules and managed objects (key material only wrapped); SQLite and PostgreSQL.
-        .target(name: "KeyStore", dependencies: [], swiftSettings: swiftSettings),
+        .target(
+            name: "KeyStore",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         // Root-key services (Local, Key Protect, PKCS#11), unwrap batching and the key cache. No KMIP.
         .target(name: "RootKeys", dependencies: [], swiftSettings: swiftSettings),
         .testTarget(name: "KMIPCodecTests", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KeyStoreTests",
+            dependencies: ["KeyStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         // Test helpers shared by the test targets: KMIP XML test-vector conversion, fixture paths.
         .target(name: "KeystormTestSupport", dependencies: ["KMIPCodec", "KMIPModel"], swiftSettings: swiftSettings),
         .testTarget(

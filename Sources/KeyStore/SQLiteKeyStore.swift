@@ -1,0 +1,151 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import GRDB
+
+/// The embedded ``KeyStore``: one SQLite file in the data directory, through GRDB.
+///
+/// The file is opened in WAL mode with `synchronous=FULL`, `foreign_keys=ON` and a busy timeout,
+/// so every mutating call returns only once its transaction is committed to disk. Writes are
+/// serialized on GRDB's writer queue and reads run concurrently on its reader connections; both
+/// run on GRDB's own dispatch queues, so awaiting them never blocks the cooperative thread pool,
+/// and cancelling the awaiting task interrupts the statement (`sqlite3_interrupt`).
+///
+/// Opening the store applies the schema migrations (see ``migrationIdentifiers``). Every object
+/// query is scoped by tenant: an object of another tenant is not found, not listed and not updated.
+///
+/// Methods throw ``KeyStoreError`` (or `CancellationError` when the calling task is cancelled).
+/// A row that does not decode, a corrupted file or an I/O failure is a ``KeyStoreError/storage``
+/// error, never a crash.
+///
+/// ```swift
+/// let store = try SQLiteKeyStore(path: dataDirectory + "/keystorm.sqlite")
+/// try await store.createTenant(tenant)
+/// ```
+public final class SQLiteKeyStore: KeyStore {
+    /// How the store opens its database.
+    public struct Configuration: Hashable, Sendable {
+        /// How long a connection waits for a lock held by another process before failing
+        /// with ``KeyStoreError/storage``.
+        public var busyTimeout: Duration
+        /// The number of concurrent reader connections of a file-backed store.
+        public var maximumReaderCount: Int
+
+        /// Creates a configuration.
+        ///
+        /// - Parameters:
+        ///   - busyTimeout: How long to wait for a lock held by another process. Five seconds
+        ///     by default.
+        ///   - maximumReaderCount: Concurrent reader connections (at least one). Four by default.
+        public init(busyTimeout: Duration = .seconds(5), maximumReaderCount: Int = 4) {
+            self.busyTimeout = busyTimeout
+            self.maximumReaderCount = maximumReaderCount
+        }
+    }
+
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the SQLite database at `path` and migrates it.
+    ///
+    /// Opening and migrating run on the calling thread: open the store once at startup, before
+    /// serving, as the composition root does.
+    ///
+    /// - Parameters:
+    ///   - path: The database file, usually in the data directory. Its directory must exist.
+    ///   - configuration: Timeouts and connection counts.
+    /// - Throws: ``KeyStoreError/storage`` when the file cannot be opened, is not a database,
+    ///   is corrupted, or was migrated by a newer Keystorm.
+    public convenience init(path: String, configuration: Configuration = Configuration()) throws {
+        let writer: any DatabaseWriter
+        do {
+            var grdb = Self.grdbConfiguration(configuration)
+            grdb.maximumReaderCount = max(1, configuration.maximumReaderCount)
+            writer = try DatabasePool(path: path, configuration: grdb)
+        } catch {
+            throw Self.storageError(opening: error)
+        }
+        try self.init(migrating: writer)
+    }
+
+    /// Opens a private in-memory database, for tests of other components.
+    ///
+    /// Nothing is durable and nothing outlives the store; use ``init(path:configuration:)`` with a
+    /// file in a temporary directory to test durability.
+    ///
+    /// - Parameter configuration: Timeouts.
+    /// - Returns: An empty, migrated store.
+    /// - Throws: ``KeyStoreError/storage`` when SQLite fails to start.
+    public static func inMemory(configuration: Configuration = Configuration()) throws -> SQLiteKeyStore {
+        let writer: any DatabaseWriter
+        do {
+            writer = try DatabaseQueue(configuration: Self.grdbConfiguration(configuration))
+        } catch {
+            throw Self.storageError(opening: error)
+        }
+        return try SQLiteKeyStore(migrating: writer)
+    }
+
+    private init(migrating writer: any DatabaseWriter) throws {
+        do {
+            // DatabasePool sets `synchronous=NORMAL` on its writer connection after
+            // `prepareDatabase` when it enables WAL; the writer is opened once and lives as long
+            // as the pool, so setting FULL here covers every write.
+            try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            let migrator = Self.migrator
+            if try writer.read({ try migrator.hasBeenSuperseded($0) }) {
+                throw KeyStoreError(
+                    .storage,
+                    reason:
+                        "the database has migrations this version of Keystorm does not know (written by a newer one)"
+                )
+            }
+            try migrator.migrate(writer)
+        } catch {
+            throw Self.storageError(opening: error)
+        }
+        self.writer = writer
+    }
+
+    /// Closes every connection. Later calls throw ``KeyStoreError/storage``.
+    ///
+    /// Closing is optional: the connections close when the store is released. It waits for the
+    /// running statements, so call it at shutdown, off the cooperative pool's hot path.
+    ///
+    /// - Throws: ``KeyStoreError/storage`` when a connection cannot be closed.
+    public func close() throws {
+        do {
+            try self.writer.close()
+        } catch {
+            throw Self.storageError(opening: error)
+        }
+    }
+
+    private static func grdbConfiguration(_ configuration: Configuration) -> GRDB.Configuration {
+        var grdb = GRDB.Configuration()
+        grdb.foreignKeysEnabled = true
+        let timeout = configuration.busyTimeout.components
+        grdb.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) * 1e-18)
+        grdb.label = "Keystorm.SQLiteKeyStore"
+        grdb.prepareDatabase { db in
+            // WAL (set by DatabasePool) + FULL: a commit is durable once it returns, even on a
+            // power loss; NORMAL only protects against a process crash. See also
+            // init(migrating:), which sets it again on the writer.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return grdb
+    }
+
+    private static func storageError(opening error: any Error, file: String = #fileID, line: UInt = #line) -> any Error
+    {
+        StorageErrorMapping.map(error, file: file, line: line)
+    }
+}

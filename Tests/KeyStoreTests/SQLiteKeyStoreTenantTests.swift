@@ -1,0 +1,97 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import KeyStore
+import Testing
+
+@Suite("SQLiteKeyStore tenants and client rules")
+struct SQLiteKeyStoreTenantTests {
+    @Test func tenantsAreCreatedReadListedAndUpdated() async throws {
+        try await withTemporaryStore { store, _ in
+            #expect(try await store.tenants().isEmpty)
+            #expect(try await store.tenant(id: "acme") == nil)
+
+            try await store.createTenant(Sample.tenant("zeta"))
+            try await store.createTenant(Sample.tenant("acme"))
+            #expect(try await store.tenant(id: "acme") == Sample.tenant("acme"))
+            #expect(try await store.tenants().map(\.id) == ["acme", "zeta"])
+
+            var rotated = Sample.tenant("acme", version: 2)
+            rotated.displayName = "ACME Corp"
+            rotated.createdAt = 42
+            try await store.updateTenant(rotated)
+            let stored = try #require(try await store.tenant(id: "acme"))
+            #expect(stored.rootKey.version == 2)
+            #expect(stored.displayName == "ACME Corp")
+            #expect(stored.createdAt == Sample.tenant("acme").createdAt)
+        }
+    }
+
+    @Test func duplicateTenantIsAlreadyExists() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.createTenant(Sample.tenant("acme"))
+            await expectKeyStoreError(.alreadyExists) { try await store.createTenant(Sample.tenant("acme")) }
+        }
+    }
+
+    @Test func updatingAMissingTenantIsNotFound() async throws {
+        try await withTemporaryStore { store, _ in
+            await expectKeyStoreError(.notFound) { try await store.updateTenant(Sample.tenant("ghost")) }
+        }
+    }
+
+    @Test func clientRulesAreAddedListedAndRemoved() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.createTenant(Sample.tenant("a"))
+            try await store.createTenant(Sample.tenant("b"))
+            let pinned = Sample.client("r2", tenantID: "a", fingerprint: "11")
+            var ca = Sample.client("r1", tenantID: "b", fingerprint: "22")
+            ca.kind = .trustedCA
+            let other = Sample.client("r3", tenantID: "a", fingerprint: "22")
+            try await store.addClient(pinned)
+            try await store.addClient(ca)
+            try await store.addClient(other)
+
+            #expect(try await store.clients(tenantID: nil) == [ca, pinned, other])
+            #expect(try await store.clients(tenantID: "a") == [pinned, other])
+            #expect(try await store.clients(tenantID: "b") == [ca])
+            #expect(try await store.clients(tenantID: "nobody").isEmpty)
+            #expect(try await store.clients(fingerprint: "22") == [ca, other])
+
+            #expect(try await store.removeClient(id: "r2"))
+            #expect(try await store.removeClient(id: "r2") == false)
+            #expect(try await store.clients(tenantID: "a") == [other])
+        }
+    }
+
+    @Test func duplicateClientRuleIsAlreadyExists() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.createTenant(Sample.tenant("a"))
+            try await store.addClient(Sample.client("r1", tenantID: "a"))
+            await expectKeyStoreError(.alreadyExists) { try await store.addClient(Sample.client("r1", tenantID: "a")) }
+        }
+    }
+
+    @Test func clientRuleOfAnUnknownTenantIsNotFound() async throws {
+        try await withTemporaryStore { store, _ in
+            await expectKeyStoreError(.notFound) { try await store.addClient(Sample.client("r1", tenantID: "ghost")) }
+        }
+    }
+
+    @Test func inMemoryStoreServesTheSameContract() async throws {
+        let store = try SQLiteKeyStore.inMemory()
+        try await store.createTenant(Sample.tenant("a"))
+        try await store.insert(Sample.object(tenantID: "a", uid: "k1", names: ["disk-1"]))
+        #expect(try await store.object(tenantID: "a", uniqueIdentifier: "k1")?.names == ["disk-1"])
+        #expect(try await store.objects(tenantID: "a", matching: ObjectQuery(name: "disk-1")).totalMatches == 1)
+        try store.close()
+    }
+}
