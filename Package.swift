@@ -39,7 +39,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Root-key services (Local, Key Protect, PKCS#11), unwrap batching and the key cache. No KMIP.
-        .target(name: "RootKeys", dependencies: [], swiftSettings: swiftSettings),
+        .target(name: "RootKeys", dependencies: ["CKeystormCrypto"], swiftSettings: swiftSettings),
+        // OpenSSL's libcrypto (EVP, RAND, ERR) for RootKeys; imported internally, never re-exported.
+        .systemLibrary(name: "CKeystormCrypto", providers: [.apt(["libssl-dev"])]),
+        .testTarget(name: "RootKeysTests", dependencies: ["RootKeys"], swiftSettings: swiftSettings),
         .testTarget(name: "KMIPCodecTests", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KeyStoreTests",

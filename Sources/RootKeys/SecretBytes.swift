@@ -22,14 +22,17 @@ import Musl
 public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     private let buffer: UnsafeMutableRawBufferPointer
 
-    /// The number of bytes.
-    public var count: Int { self.buffer.count }
+    /// The number of bytes. (The buffer behind an empty value holds one byte, which is not counted.)
+    public var count: Int { self.length }
 
     /// Copies `bytes` into a new secret buffer. The caller should wipe its own copy.
     public init(_ bytes: some Collection<UInt8>) {
         self.buffer = .allocate(byteCount: max(bytes.count, 1), alignment: 16)
         self.buffer.initializeMemory(as: UInt8.self, repeating: 0)
-        _ = UnsafeMutableRawBufferPointer(rebasing: self.buffer[0..<bytes.count]).initializeMemory(as: UInt8.self, from: bytes)
+        _ = UnsafeMutableRawBufferPointer(rebasing: self.buffer[0..<bytes.count]).initializeMemory(
+            as: UInt8.self,
+            from: bytes
+        )
         self.length = bytes.count
     }
 

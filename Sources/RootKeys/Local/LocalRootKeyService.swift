@@ -1,0 +1,297 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Synchronization
+
+/// The embedded default root-key service: root keys in a sealed file in the data directory.
+///
+/// Root keys (id → versions of 32 random bytes, state, label) are held in memory as ``SecretBytes``
+/// and at rest in `rootkeys.sealed`, sealed with AES-256-GCM under a master key that comes from
+/// `KEYSTORM_MASTER_KEY` or a mode-0600 `master.key` (see ``MasterKeySource``).
+///
+/// - Wrap and unwrap are pure CPU work on the calling task: they take the key under a `Mutex` and
+///   run OpenSSL outside it. A wrapped key carries its algorithm and root-key version
+///   (``LocalWrapEnvelope``), so unwrap finds the right version after any number of rotations.
+/// - Create, rotate, delete, disable and enable run one at a time on a serial I/O queue: apply the
+///   change to a copy, write the sealed file atomically (temporary file, fsync, rename, fsync of the
+///   directory), then publish the copy. A change that fails to persist is not applied.
+/// - Delete removes the key's material from memory and from the sealed file; each buffer is zeroed
+///   when the last operation using it finishes. Later unwraps throw ``RootKeyError/deleted``.
+///
+/// One process should own a data directory at a time; the provider does not lock it.
+public final class LocalRootKeyService: RootKeyService {
+    /// The configuration it was opened with.
+    public let configuration: Configuration
+    public var providerName: String { "local" }
+
+    private let keys: Mutex<[String: LocalRootKey]>
+    private let masterKey: SecretBytes
+    private let sealedFilePath: String
+    private let io: SerialIOQueue
+
+    private init(
+        configuration: Configuration,
+        keys: [String: LocalRootKey],
+        masterKey: SecretBytes,
+        sealedFilePath: String,
+        io: SerialIOQueue
+    ) {
+        self.configuration = configuration
+        self.keys = Mutex(keys)
+        self.masterKey = masterKey
+        self.sealedFilePath = sealedFilePath
+        self.io = io
+    }
+
+    /// Opens (or on first start creates) the root keys in `configuration.dataDirectory`.
+    ///
+    /// - Throws: ``RootKeyError/insecurePermissions`` when `master.key` is readable by others,
+    ///   ``RootKeyError/invalidMasterKey`` when the master key is malformed or missing while root keys
+    ///   exist, ``RootKeyError/wrongMasterKey`` when `rootkeys.sealed` does not open with it,
+    ///   ``RootKeyError/corruptKeyFile`` and ``RootKeyError/io``.
+    public static func open(_ configuration: Configuration) async throws -> LocalRootKeyService {
+        let io = SerialIOQueue(label: "keystorm.rootkeys.local")
+        let sealedFilePath = Self.path(configuration.dataDirectory, LocalSealedKeyFile.fileName)
+        let (masterKey, keys) = try await io.run {
+            try FileSystem.createDirectory(configuration.dataDirectory)
+            let sealedFile = try FileSystem.readFile(at: sealedFilePath)?.bytes
+            let masterKey = try Self.loadMasterKey(configuration, sealedFileExists: sealedFile != nil)
+            guard let sealedFile else {
+                // First start: write the empty set, which pairs the data directory with this master key.
+                let empty = try LocalSealedKeyFile.seal([:], masterKey: masterKey)
+                try empty.withUnsafeBytes { try FileSystem.writeAtomically($0, to: sealedFilePath, mode: 0o600) }
+                return (masterKey, [String: LocalRootKey]())
+            }
+            return (masterKey, try LocalSealedKeyFile.open(sealedFile, masterKey: masterKey))
+        }
+        return LocalRootKeyService(
+            configuration: configuration,
+            keys: keys,
+            masterKey: masterKey,
+            sealedFilePath: sealedFilePath,
+            io: io
+        )
+    }
+
+    public func createRootKey(label: String) async throws -> RootKeyHandle {
+        guard label.utf8.count <= 1024 else {
+            throw RootKeyError(.invalidArgument, reason: "a root-key label is at most 1024 bytes of UTF-8")
+        }
+        return try await self.mutate { keys in
+            let id = try KeyGenerator.uuidString()
+            let material = try KeyGenerator.randomBytes(count: LocalRootKeySetCodec.keyByteCount)
+            keys[id] = LocalRootKey(id: id, label: label, state: .active, currentVersion: 1, versions: [1: material])
+            return RootKeyHandle(keyID: id, version: 1)
+        }
+    }
+
+    public func wrap(_ plaintext: SecretBytes, rootKeyID: String, aad: [UInt8]) async throws -> WrappedKey {
+        guard plaintext.count > 0 else {
+            throw RootKeyError(.invalidArgument, reason: "cannot wrap an empty key")
+        }
+        let (version, key) = try self.keys.withLock { try Self.usableKey(in: $0, id: rootKeyID, version: nil) }
+        let header = LocalWrapEnvelope.Header(algorithm: self.configuration.wrapAlgorithm, version: version)
+        let ciphertext = try LocalWrapEnvelope.seal(plaintext, key: key, header: header, aad: aad)
+        return WrappedKey(ciphertext: ciphertext, rootKeyVersion: version)
+    }
+
+    /// Unwraps a ciphertext made by any version of `rootKeyID`. Never re-wraps on the way
+    /// (`rewrapped` is nil); use ``rewrap(_:rootKeyID:aad:)``.
+    ///
+    /// - Throws: ``RootKeyError/notFound``, ``RootKeyError/deleted``, ``RootKeyError/disabled``;
+    ///   ``RootKeyError/authenticationFailed`` for a wrong AAD or modified bytes;
+    ///   ``RootKeyError/invalidCiphertext`` for a malformed ciphertext, one whose version differs
+    ///   from `wrapped.rootKeyVersion`, or a version the key never had.
+    public func unwrap(_ wrapped: WrappedKey, rootKeyID: String, aad: [UInt8]) async throws -> UnwrapResult {
+        let (header, key, _) = try self.lookUp(wrapped, rootKeyID: rootKeyID)
+        let plaintext = try LocalWrapEnvelope.open(wrapped.ciphertext, header: header, key: key, aad: aad)
+        return UnwrapResult(plaintext: plaintext)
+    }
+
+    /// Returns `wrapped` unchanged when it already uses the current version and the configured
+    /// algorithm (after checking that it unwraps); otherwise unwraps it and wraps it again under the
+    /// current version.
+    public func rewrap(_ wrapped: WrappedKey, rootKeyID: String, aad: [UInt8]) async throws -> WrappedKey {
+        let (header, key, current) = try self.lookUp(wrapped, rootKeyID: rootKeyID)
+        let plaintext = try LocalWrapEnvelope.open(wrapped.ciphertext, header: header, key: key, aad: aad)
+        let target = LocalWrapEnvelope.Header(algorithm: self.configuration.wrapAlgorithm, version: current.version)
+        if header == target { return wrapped }
+        let ciphertext = try LocalWrapEnvelope.seal(plaintext, key: current.key, header: target, aad: aad)
+        return WrappedKey(ciphertext: ciphertext, rootKeyVersion: target.version)
+    }
+
+    public func rotate(rootKeyID: String) async throws -> RootKeyHandle {
+        try await self.mutate { keys in
+            var key = try Self.usableRecord(in: keys, id: rootKeyID)
+            let version = key.currentVersion + 1
+            key.versions[version] = try KeyGenerator.randomBytes(count: LocalRootKeySetCodec.keyByteCount)
+            key.currentVersion = version
+            keys[rootKeyID] = key
+            return RootKeyHandle(keyID: rootKeyID, version: version)
+        }
+    }
+
+    /// Crypto-shreds the key: removes every version's material from memory and from the sealed file.
+    /// The id stays, in state ``RootKeyState/deleted``. Deleting a deleted key does nothing.
+    public func delete(rootKeyID: String) async throws {
+        try await self.mutate { keys in
+            guard var key = keys[rootKeyID] else { throw Self.notFound(rootKeyID) }
+            key.state = .deleted
+            key.versions = [:]
+            keys[rootKeyID] = key
+        }
+    }
+
+    public func state(rootKeyID: String) async throws -> RootKeyState {
+        try self.keys.withLock { keys in
+            guard let key = keys[rootKeyID] else { throw Self.notFound(rootKeyID) }
+            return key.state
+        }
+    }
+
+    /// Makes the key unusable until ``enable(rootKeyID:)``: wraps and unwraps throw
+    /// ``RootKeyError/disabled``. The material is kept.
+    public func disable(rootKeyID: String) async throws {
+        try await self.setState(.disabled, rootKeyID: rootKeyID)
+    }
+
+    /// Makes a disabled key usable again.
+    public func enable(rootKeyID: String) async throws {
+        try await self.setState(.active, rootKeyID: rootKeyID)
+    }
+
+    /// The id, label, state and current version of one root key.
+    public func info(rootKeyID: String) throws -> RootKeyInfo {
+        try self.keys.withLock { keys in
+            guard let key = keys[rootKeyID] else { throw Self.notFound(rootKeyID) }
+            return Self.info(key)
+        }
+    }
+
+    /// Every root key, deleted ones included, sorted by id.
+    public func allRootKeys() -> [RootKeyInfo] {
+        self.keys.withLock { keys in keys.values.map(Self.info).sorted { $0.keyID < $1.keyID } }
+    }
+}
+
+extension LocalRootKeyService {
+    private func setState(_ state: RootKeyState, rootKeyID: String) async throws {
+        try await self.mutate { keys in
+            guard var key = keys[rootKeyID] else { throw Self.notFound(rootKeyID) }
+            guard key.state != .deleted else { throw Self.deleted(rootKeyID) }
+            key.state = state
+            keys[rootKeyID] = key
+        }
+    }
+
+    /// Applies `change` to a copy of the keys on the I/O queue, persists the copy, then publishes it.
+    private func mutate<Result: Sendable>(
+        _ change: @escaping @Sendable (inout [String: LocalRootKey]) throws -> Result
+    ) async throws -> Result {
+        try await self.io.run {
+            var keys = self.keys.withLock { $0 }
+            let result = try change(&keys)
+            let sealed = try LocalSealedKeyFile.seal(keys, masterKey: self.masterKey)
+            try sealed.withUnsafeBytes { try FileSystem.writeAtomically($0, to: self.sealedFilePath, mode: 0o600) }
+            self.keys.withLock { $0 = keys }
+            return result
+        }
+    }
+
+    /// The header of `wrapped`, the key version it names, and the current version, under one lock.
+    private func lookUp(
+        _ wrapped: WrappedKey,
+        rootKeyID: String
+    ) throws -> (LocalWrapEnvelope.Header, SecretBytes, current: (version: Int, key: SecretBytes)) {
+        try self.keys.withLock { keys in
+            let current = try Self.usableKey(in: keys, id: rootKeyID, version: nil)
+            let header = try LocalWrapEnvelope.parseHeader(wrapped.ciphertext)
+            guard header.version == wrapped.rootKeyVersion else {
+                throw RootKeyError(
+                    .invalidCiphertext,
+                    reason: "the ciphertext names root-key version \(header.version), "
+                        + "the wrapped key says \(wrapped.rootKeyVersion)"
+                )
+            }
+            let (_, key) = try Self.usableKey(in: keys, id: rootKeyID, version: header.version)
+            return (header, key, current)
+        }
+    }
+
+    private static func usableRecord(in keys: [String: LocalRootKey], id: String) throws -> LocalRootKey {
+        guard let key = keys[id] else { throw Self.notFound(id) }
+        switch key.state {
+        case .active: return key
+        case .disabled: throw RootKeyError(.disabled, reason: "root key \(id) is disabled")
+        case .deleted: throw Self.deleted(id)
+        }
+    }
+
+    private static func usableKey(
+        in keys: [String: LocalRootKey],
+        id: String,
+        version: Int?
+    ) throws -> (version: Int, key: SecretBytes) {
+        let record = try Self.usableRecord(in: keys, id: id)
+        let version = version ?? record.currentVersion
+        guard let material = record.versions[version] else {
+            throw RootKeyError(.invalidCiphertext, reason: "root key \(id) has no version \(version)")
+        }
+        return (version, material)
+    }
+
+    private static func loadMasterKey(_ configuration: Configuration, sealedFileExists: Bool) throws -> SecretBytes {
+        switch configuration.masterKey.base {
+        case .encoded(let text):
+            return try LocalMasterKey.decode(text.utf8, source: "the configured master key")
+        case .file(let path):
+            return try LocalMasterKey.loadOrCreate(path: path, sealedFileExists: sealedFileExists)
+        case .environmentOrFile:
+            if let text = LocalMasterKey.fromEnvironment() {
+                return try LocalMasterKey.decode(text.utf8, source: LocalMasterKey.environmentVariable)
+            }
+            let path = Self.path(configuration.dataDirectory, LocalMasterKey.fileName)
+            return try LocalMasterKey.loadOrCreate(path: path, sealedFileExists: sealedFileExists)
+        }
+    }
+
+    private static func info(_ key: LocalRootKey) -> RootKeyInfo {
+        RootKeyInfo(keyID: key.id, label: key.label, state: key.state, currentVersion: key.currentVersion)
+    }
+
+    private static func path(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    private static func notFound(_ id: String) -> RootKeyError {
+        RootKeyError(.notFound, reason: "no root key \(id)")
+    }
+
+    private static func deleted(_ id: String) -> RootKeyError {
+        RootKeyError(.deleted, reason: "root key \(id) was deleted; everything wrapped under it is shredded")
+    }
+}
+
+/// What a root-key service tells about one root key (never its material).
+public struct RootKeyInfo: Hashable, Sendable {
+    public var keyID: String
+    public var label: String
+    public var state: RootKeyState
+    /// The version new wraps use.
+    public var currentVersion: Int
+
+    public init(keyID: String, label: String, state: RootKeyState, currentVersion: Int) {
+        self.keyID = keyID
+        self.label = label
+        self.state = state
+        self.currentVersion = currentVersion
+    }
+}
