@@ -114,6 +114,8 @@ public struct RootKeyError: Error, Hashable, Sendable {
     /// - Parameters:
     ///   - code: The kind of failure.
     ///   - reason: An explanation for logs. Must never contain key bytes.
+    ///   - file: Where the error is raised; leave the default.
+    ///   - line: Where the error is raised; leave the default.
     public init(_ code: Code, reason: String, file: String = #fileID, line: UInt = #line) {
         self.backing = Backing(code: code, reason: reason, file: file, line: line)
     }

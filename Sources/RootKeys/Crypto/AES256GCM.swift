@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import CKeystormCrypto
+internal import CKeystormCrypto
 
 /// AES-256-GCM (NIST SP 800-38D) through OpenSSL's EVP interface, with a random 96-bit nonce.
 ///

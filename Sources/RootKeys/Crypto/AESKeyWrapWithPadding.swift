@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import CKeystormCrypto
+internal import CKeystormCrypto
 
 /// AES Key Wrap with Padding (RFC 5649, NIST SP 800-38F "KWP") through OpenSSL's
 /// `EVP_aes_*_wrap_pad`.

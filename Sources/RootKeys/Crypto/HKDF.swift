@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import CKeystormCrypto
+internal import CKeystormCrypto
 
 /// HKDF-Expand with SHA-256 (RFC 5869 §2.3) for one 32-byte output block.
 ///

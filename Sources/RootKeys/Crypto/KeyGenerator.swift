@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import CKeystormCrypto
+internal import CKeystormCrypto
 
 /// Key material and nonces from OpenSSL's CSPRNG (`RAND_bytes`, the DRBG seeded from the OS).
 ///

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import CKeystormCrypto
+internal import CKeystormCrypto
 
 /// The one funnel every libcrypto call that can fail goes through.
 ///

@@ -58,7 +58,8 @@ enum LocalMasterKey {
             )
         }
         let key = try KeyGenerator.randomBytes(count: Self.byteCount)
-        var text = Array(key.withUnsafeBytes { ByteEncoding.hex($0) }.utf8) + [UInt8(ascii: "\n")]
+        var text = key.withUnsafeBytes { ByteEncoding.hexDigits($0) }
+        text.append(UInt8(ascii: "\n"))
         defer { SecretBytes.wipe(&text) }
         let created = try text.withUnsafeBytes { try FileSystem.createExclusively($0, at: path, mode: 0o600) }
         if created { return key }

@@ -18,8 +18,11 @@ import Synchronization
 /// `KEYSTORM_MASTER_KEY` or a mode-0600 `master.key` (see ``MasterKeySource``).
 ///
 /// - Wrap and unwrap are pure CPU work on the calling task: they take the key under a `Mutex` and
-///   run OpenSSL outside it. A wrapped key carries its algorithm and root-key version
-///   (``LocalWrapEnvelope``), so unwrap finds the right version after any number of rotations.
+///   run OpenSSL outside it. A wrapped key is `algorithm (1 byte) || root-key version (4 bytes,
+///   big-endian) || payload`, so unwrap finds the right version after any number of rotations.
+///   With ``WrapAlgorithm/aes256GCM`` the payload is an ``AES256GCM`` box whose AAD is the 5-byte
+///   header followed by the caller's AAD; with ``WrapAlgorithm/aes256KWP`` it is RFC 5649 under
+///   `HKDF-Expand-SHA256(root key, "keystorm/rootkeys/local/kwp/v1" || 0x00 || header || AAD)`.
 /// - Create, rotate, delete, disable and enable run one at a time on a serial I/O queue: apply the
 ///   change to a copy, write the sealed file atomically (temporary file, fsync, rename, fsync of the
 ///   directory), then publish the copy. A change that fails to persist is not applied.

@@ -14,14 +14,20 @@
 enum ByteEncoding {
     /// Lowercase hex.
     static func hex(_ bytes: some Collection<UInt8>) -> String {
+        String(decoding: Self.hexDigits(bytes), as: UTF8.self)
+    }
+
+    /// Lowercase hex digits as bytes, in an array sized up front (no reallocation leaves copies),
+    /// for secrets the caller wipes.
+    static func hexDigits(_ bytes: some Collection<UInt8>) -> [UInt8] {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
+        text.reserveCapacity(bytes.count * 2 + 1)
         for byte in bytes {
             text.append(digits[Int(byte >> 4)])
             text.append(digits[Int(byte & 0x0F)])
         }
-        return String(decoding: text, as: UTF8.self)
+        return text
     }
 
     /// Decodes hex digits (either case); nil for an odd length or a non-hex character.
