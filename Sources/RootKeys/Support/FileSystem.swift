@@ -51,10 +51,13 @@ enum FileSystem {
     }
 
     /// Reads a whole file and its permission bits; nil when it does not exist. The caller wipes the
-    /// bytes when they are secret.
+    /// bytes when they are secret. `O_NONBLOCK` keeps a FIFO planted at `path` from hanging the open;
+    /// anything but a regular file is then refused.
     static func readFile(at path: String) throws -> (bytes: [UInt8], mode: mode_t)? {
-        guard let fd = try Self.syscall("open", path: path, expected: [ENOENT], { open(path, O_RDONLY | O_CLOEXEC) })
-        else { return nil }
+        let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK
+        guard let fd = try Self.syscall("open", path: path, expected: [ENOENT], { open(path, flags) }) else {
+            return nil
+        }
         defer { Self.closeFile(fd, path: path) }
         var status = stat()
         try Self.syscall("fstat", path: path) { fstat(fd, &status) }

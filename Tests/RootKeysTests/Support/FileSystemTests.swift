@@ -14,6 +14,12 @@ import Testing
 
 @testable import RootKeys
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 @Suite("FileSystem")
 struct FileSystemTests {
     @Test(
@@ -53,6 +59,18 @@ struct FileSystemTests {
             #expect(!second)
             #expect(try readBytes(path) == [1])
             #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["once"])
+        }
+    }
+
+    @Test("a FIFO or a directory is refused at once instead of read")
+    func notARegularFile() async throws {
+        try await withTemporaryDirectory { directory in
+            let fifo = directory + "/master.key"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            let error = #expect(throws: RootKeyError.self) { try FileSystem.readFile(at: fifo) }
+            #expect(error?.code == .io)
+            let directoryError = #expect(throws: RootKeyError.self) { try FileSystem.readFile(at: directory) }
+            #expect(directoryError?.code == .io)
         }
     }
 
