@@ -16,9 +16,11 @@ import GRDB
 ///
 /// The file is opened in WAL mode with `synchronous=FULL`, `foreign_keys=ON` and a busy timeout,
 /// so every mutating call returns only once its transaction is committed to disk. Writes are
-/// serialized on GRDB's writer queue and reads run concurrently on its reader connections; both
-/// run on GRDB's own dispatch queues, so awaiting them never blocks the cooperative thread pool,
-/// and cancelling the awaiting task interrupts the statement (`sqlite3_interrupt`).
+/// serialized on GRDB's writer queue, and by default those that arrive while a commit is running
+/// share the next one (see ``Configuration/groupCommit``); reads run concurrently on GRDB's
+/// reader connections. All of it runs on GRDB's own dispatch queues, so awaiting it never blocks
+/// the cooperative thread pool. Cancelling a read interrupts its statement (`sqlite3_interrupt`);
+/// a write, once queued, runs to its commit.
 ///
 /// Opening the store applies the schema migrations (see ``migrationIdentifiers``). Every object
 /// query is scoped by tenant: an object of another tenant is not found, not listed and not updated.
@@ -39,6 +41,10 @@ public final class SQLiteKeyStore: KeyStore {
         public var busyTimeout: Duration
         /// The number of concurrent reader connections of a file-backed store.
         public var maximumReaderCount: Int
+        /// Whether writes that arrive while a commit is running share the next transaction
+        /// (one fsync for the group). Each write still succeeds or fails alone, and returns only
+        /// once its transaction is committed.
+        public var groupCommit: Bool
 
         /// Creates a configuration.
         ///
@@ -46,13 +52,17 @@ public final class SQLiteKeyStore: KeyStore {
         ///   - busyTimeout: How long to wait for a lock held by another process. Five seconds
         ///     by default.
         ///   - maximumReaderCount: Concurrent reader connections (at least one). Four by default.
-        public init(busyTimeout: Duration = .seconds(5), maximumReaderCount: Int = 4) {
+        ///   - groupCommit: Whether concurrent writes share commits. On by default.
+        public init(busyTimeout: Duration = .seconds(5), maximumReaderCount: Int = 4, groupCommit: Bool = true) {
             self.busyTimeout = busyTimeout
             self.maximumReaderCount = maximumReaderCount
+            self.groupCommit = groupCommit
         }
     }
 
     let writer: any DatabaseWriter
+    /// Present when ``Configuration/groupCommit`` is on: every mutating call goes through it.
+    let groupCommitter: GroupCommitter?
 
     /// Opens (creating if needed) the SQLite database at `path` and migrates it.
     ///
@@ -73,7 +83,7 @@ public final class SQLiteKeyStore: KeyStore {
         } catch {
             throw Self.storageError(opening: error)
         }
-        try self.init(migrating: writer)
+        try self.init(migrating: writer, configuration: configuration)
     }
 
     /// Opens a private in-memory database, for tests of other components.
@@ -91,10 +101,10 @@ public final class SQLiteKeyStore: KeyStore {
         } catch {
             throw Self.storageError(opening: error)
         }
-        return try SQLiteKeyStore(migrating: writer)
+        return try SQLiteKeyStore(migrating: writer, configuration: configuration)
     }
 
-    private init(migrating writer: any DatabaseWriter) throws {
+    private init(migrating writer: any DatabaseWriter, configuration: Configuration) throws {
         do {
             // DatabasePool sets `synchronous=NORMAL` on its writer connection after
             // `prepareDatabase` when it enables WAL; the writer is opened once and lives as long
@@ -113,6 +123,7 @@ public final class SQLiteKeyStore: KeyStore {
             throw Self.storageError(opening: error)
         }
         self.writer = writer
+        self.groupCommitter = configuration.groupCommit ? GroupCommitter(writer: writer) : nil
     }
 
     /// Closes every connection. Later calls throw ``KeyStoreError/storage``.

@@ -66,7 +66,8 @@ enum StorageErrorMapping {
 }
 
 extension SQLiteKeyStore {
-    /// Runs `body` in a write transaction and returns once it is committed, mapping errors.
+    /// Runs `body` in a write transaction (its own, or a savepoint of a shared one with group
+    /// commit) and returns once it is committed, mapping errors.
     func write<T: Sendable>(
         _ meaning: StorageErrorMapping.Meaning = .none,
         file: String = #fileID,
@@ -74,6 +75,9 @@ extension SQLiteKeyStore {
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         do {
+            if let groupCommitter = self.groupCommitter {
+                return try await groupCommitter.write(body)
+            }
             return try await self.writer.write(body)
         } catch {
             throw StorageErrorMapping.map(error, meaning: meaning, file: file, line: line)

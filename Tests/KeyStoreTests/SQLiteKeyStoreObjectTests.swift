@@ -108,8 +108,9 @@ struct SQLiteKeyStoreObjectTests {
         }
     }
 
-    @Test func concurrentUpdatesFromOneRevisionLetExactlyOneWin() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: [true, false])
+    func concurrentUpdatesFromOneRevisionLetExactlyOneWin(groupCommit: Bool) async throws {
+        try await withTemporaryStore(configuration: .init(groupCommit: groupCommit)) { store, _ in
             try await store.createTenant(Sample.tenant("a"))
             try await store.insert(Sample.object(tenantID: "a", uid: "k1", state: 1))
             let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -165,8 +166,9 @@ struct SQLiteKeyStoreObjectTests {
         }
     }
 
-    @Test func concurrentInsertsFromFiftyTasksAreAllPresent() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: [true, false])
+    func concurrentInsertsFromFiftyTasksAreAllPresent(groupCommit: Bool) async throws {
+        try await withTemporaryStore(configuration: .init(groupCommit: groupCommit)) { store, _ in
             try await store.createTenant(Sample.tenant("a"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<50 {

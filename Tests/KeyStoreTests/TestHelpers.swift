@@ -23,9 +23,12 @@ func withTemporaryDatabase<T>(_ body: (_ path: String) async throws -> T) async 
 }
 
 /// A migrated store on a fresh file.
-func withTemporaryStore<T>(_ body: (SQLiteKeyStore, _ path: String) async throws -> T) async throws -> T {
+func withTemporaryStore<T>(
+    configuration: SQLiteKeyStore.Configuration = SQLiteKeyStore.Configuration(),
+    _ body: (SQLiteKeyStore, _ path: String) async throws -> T
+) async throws -> T {
     try await withTemporaryDatabase { path in
-        let store = try SQLiteKeyStore(path: path)
+        let store = try SQLiteKeyStore(path: path, configuration: configuration)
         defer { try? store.close() }
         return try await body(store, path)
     }
