@@ -43,6 +43,17 @@ let package = Package(
         // OpenSSL's libcrypto (EVP, RAND, ERR) for RootKeys; imported internally, never re-exported.
         .systemLibrary(name: "CKeystormCrypto", providers: [.apt(["libssl-dev"])]),
         .testTarget(name: "RootKeysTests", dependencies: ["RootKeys"], swiftSettings: swiftSettings),
+        // The KMIP server: batches, operations, authorization, audit. Sees no transport.
+        .target(
+            name: "KMIPServer",
+            dependencies: ["KMIPCodec", "KMIPModel", "KeyStore", "RootKeys"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KMIPServerTests",
+            dependencies: ["KMIPServer", "KMIPModel", "KMIPCodec", "KeyStore", "RootKeys", "KeystormTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "KMIPCodecTests", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KeyStoreTests",
@@ -50,7 +61,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Test helpers shared by the test targets: KMIP XML test-vector conversion, fixture paths.
-        .target(name: "KeystormTestSupport", dependencies: ["KMIPCodec", "KMIPModel"], swiftSettings: swiftSettings),
+        .target(
+            name: "KeystormTestSupport",
+            dependencies: ["KMIPCodec", "KMIPModel", "KMIPServer", "KeyStore", "RootKeys"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KMIPModelTests",
             dependencies: ["KMIPModel", "KMIPCodec", "KeystormTestSupport"],

@@ -1,0 +1,202 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import KMIPCodec
+import KMIPModel
+
+/// Turns one request message into one response message.
+///
+/// It checks the header (version, batch options, batch count), runs the batch items in order with
+/// the ID Placeholder carried from item to item, applies the Batch Error Continuation Option
+/// (Stop by default, Continue; Undo is refused with Feature Not Supported) and the Maximum
+/// Response Size, and answers in the request's protocol version. A message that cannot be read
+/// still gets an answer: a batch item without Operation, Operation Failed, Invalid Message
+/// (KMIP 1.4 §11.1).
+///
+/// KMIP 1.4 §6.12-6.13, §7, §11
+public struct BatchExecutor: Sendable {
+    public let core: KMIPServerCore
+
+    public init(core: KMIPServerCore) {
+        self.core = core
+    }
+
+    /// Processes one framed request message for an authenticated client.
+    public func process(_ bytes: [UInt8], client: ClientIdentity) async -> [UInt8] {
+        let now = self.core.clock()
+        let configuration = self.core.configuration
+        let document: TTLVDocument
+        do {
+            document = try TTLV.parse(bytes, mode: .lenient, limits: configuration.limits)
+        } catch {
+            return self.failure(version: .v1_4, now: now, reason: .invalidMessage, "the request is not valid TTLV: \(error.code) at byte \(error.offset)")
+        }
+        guard document.nodes[0].tag == .requestMessage,
+            let requested = KMIPMessageDecoding.protocolVersion(of: document, header: .requestHeader)
+        else {
+            return self.failure(version: .v1_4, now: now, reason: .invalidMessage, "the message is not a KMIP request")
+        }
+        guard let version = configuration.responseVersion(for: requested) else {
+            let reason: ResultReason = requested.major >= 2 ? .unsupportedProtocolVersion : .invalidMessage
+            let answerIn = configuration.supportedVersions.filter { $0.major == 1 }.max() ?? .v1_4
+            return self.failure(version: answerIn, now: now, reason: reason, "protocol version \(requested) is not supported")
+        }
+        let request: RequestMessage
+        do {
+            var reader = try KMIPStructureReader(
+                document: document,
+                index: document.root,
+                context: KMIPCodingContext(version: requested, mode: .lenient)
+            )
+            request = try RequestMessage(from: &reader)
+        } catch {
+            return self.failure(version: version, now: now, reason: .invalidMessage, "the request could not be read: \(error.reason)")
+        }
+        let header = request.header
+        if Int(header.batchCount) != request.batchItems.count || request.batchItems.isEmpty {
+            return self.failure(version: version, now: now, reason: .invalidMessage, "Batch Count does not match the batch items")
+        }
+        if request.batchItems.count > configuration.maxBatchItems {
+            return self.failure(version: version, now: now, reason: .invalidMessage, "more than \(configuration.maxBatchItems) batch items")
+        }
+        if header.batchErrorContinuationOption == .undo {
+            return self.failure(
+                version: version,
+                now: now,
+                reason: .featureNotSupported,
+                "Batch Error Continuation Option Undo is not supported",
+                items: request.batchItems
+            )
+        }
+        let continueOnError = header.batchErrorContinuationOption == .continue
+        let context = RequestContext(tenantID: client.tenantID, clientFingerprint: client.fingerprint, version: version, now: now)
+        var batch = BatchState()
+        var results: [ResponseBatchItem] = []
+        var audit: [AuditEvent] = []
+        for item in request.batchItems {
+            let result = await self.execute(item, context: context, batch: &batch)
+            results.append(result)
+            audit.append(
+                AuditEvent(
+                    time: now,
+                    tenantID: client.tenantID,
+                    clientFingerprint: client.fingerprint,
+                    operation: item.operation.name,
+                    uniqueIdentifier: batch.lastIdentifier,
+                    result: result.resultStatus == .success ? "success" : (result.resultReason?.name ?? "failed")
+                )
+            )
+            if result.resultStatus != .success && !continueOnError { break }
+        }
+        if let sink = self.core.audit {
+            do {
+                try await sink.record(audit)
+            } catch {
+                return self.failure(version: version, now: now, reason: .generalFailure, "the audit log could not be written", items: request.batchItems)
+            }
+        }
+        var response = ResponseMessage(
+            header: self.header(version: version, now: now, count: results.count, request: header),
+            batchItems: results
+        )
+        var encoded = response.encoded()
+        if let limit = header.maximumResponseSize, encoded.count > Int(limit) {
+            response.batchItems = results.map {
+                ResponseBatchItem(
+                    operation: $0.operation,
+                    uniqueBatchItemID: $0.uniqueBatchItemID,
+                    resultStatus: .operationFailed,
+                    resultReason: .responseTooLarge,
+                    resultMessage: "the response is larger than the Maximum Response Size of \(limit) bytes"
+                )
+            }
+            encoded = response.encoded()
+        }
+        return encoded
+    }
+
+    /// Runs one batch item; every failure becomes a failed item, never an escaping error.
+    func execute(_ item: RequestBatchItem, context: RequestContext, batch: inout BatchState) async -> ResponseBatchItem {
+        batch.lastIdentifier = nil
+        if let critical = item.messageExtensions.first(where: { $0.criticalityIndicator }) {
+            return ResponseBatchItem(
+                operation: item.operation,
+                uniqueBatchItemID: item.uniqueBatchItemID,
+                resultStatus: .operationFailed,
+                resultReason: .featureNotSupported,
+                resultMessage: "critical message extension from \(critical.vendorIdentification) is not supported"
+            )
+        }
+        do {
+            let payload = try await self.core.perform(item.payload, operation: item.operation, context: context, batch: &batch)
+            return ResponseBatchItem(
+                operation: item.operation,
+                uniqueBatchItemID: item.uniqueBatchItemID,
+                resultStatus: .success,
+                payload: payload
+            )
+        } catch {
+            return ResponseBatchItem(
+                operation: item.operation,
+                uniqueBatchItemID: item.uniqueBatchItemID,
+                resultStatus: .operationFailed,
+                resultReason: error.reason,
+                resultMessage: error.message
+            )
+        }
+    }
+
+    func header(version: ProtocolVersion, now: Int64, count: Int, request: RequestHeader?) -> ResponseHeader {
+        var header = ResponseHeader(protocolVersion: version, timeStamp: now, batchCount: Int32(count))
+        if version >= .v1_4, let request {
+            header.clientCorrelationValue = request.clientCorrelationValue
+            header.serverCorrelationValue = request.serverCorrelationValue
+        }
+        return header
+    }
+
+    /// A response that fails the whole request: one item without Operation, or one per request item.
+    func failure(
+        version: ProtocolVersion,
+        now: Int64,
+        reason: ResultReason,
+        _ message: String,
+        items: [RequestBatchItem] = []
+    ) -> [UInt8] {
+        let failed: [ResponseBatchItem]
+        if items.isEmpty {
+            failed = [ResponseBatchItem(operation: nil, resultStatus: .operationFailed, resultReason: reason, resultMessage: message)]
+        } else {
+            failed = items.map {
+                ResponseBatchItem(
+                    operation: $0.operation,
+                    uniqueBatchItemID: $0.uniqueBatchItemID,
+                    resultStatus: .operationFailed,
+                    resultReason: reason,
+                    resultMessage: message
+                )
+            }
+        }
+        let response = ResponseMessage(header: self.header(version: version, now: now, count: failed.count, request: nil), batchItems: failed)
+        return response.encoded()
+    }
+}
+
+/// What one batch item leaves for the next.
+public struct BatchState: Sendable {
+    /// KMIP 1.4 §2.1.8 (ID Placeholder): the Unique Identifier returned by the last operation that
+    /// returned one; used by later items that name no object.
+    public var idPlaceholder: String?
+    /// The object the current item acted on, for the audit log.
+    public var lastIdentifier: String?
+
+    public init() {}
+}

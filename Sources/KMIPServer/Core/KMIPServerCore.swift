@@ -1,0 +1,128 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import KMIPModel
+public import KeyStore
+public import RootKeys
+
+/// Everything the KMIP operations need: the store, the root-key service, the audit log, a clock
+/// and the configuration. One instance serves every connection.
+public struct KMIPServerCore: Sendable {
+    public let store: any KeyStore
+    public let rootKeys: any RootKeyService
+    public let audit: (any AuditSink)?
+    public let configuration: KMIPServerConfiguration
+    /// Seconds since the epoch.
+    public let clock: @Sendable () -> Int64
+    /// New unique identifiers (UUIDs, valid on every node).
+    public let makeIdentifier: @Sendable () -> String
+
+    public init(
+        store: any KeyStore,
+        rootKeys: any RootKeyService,
+        audit: (any AuditSink)?,
+        configuration: KMIPServerConfiguration = KMIPServerConfiguration(),
+        clock: @escaping @Sendable () -> Int64,
+        makeIdentifier: @escaping @Sendable () -> String
+    ) {
+        self.store = store
+        self.rootKeys = rootKeys
+        self.audit = audit
+        self.configuration = configuration
+        self.clock = clock
+        self.makeIdentifier = makeIdentifier
+    }
+}
+
+// MARK: - Object access, scoped by tenant
+
+extension KMIPServerCore {
+    /// Runs a store call, turning its failures into General Failure without leaking details.
+    func storage<T>(_ what: String, _ body: () async throws -> T) async throws(KMIPError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw KMIPError(.generalFailure, "\(what) failed in the key store")
+        }
+    }
+
+    /// The tenant's object `uid`; another tenant's object is Item Not Found.
+    func load(_ uid: String, _ context: RequestContext) async throws(KMIPError) -> ObjectRecord {
+        let stored = try await self.storage("reading \(uid)") {
+            try await self.store.object(tenantID: context.tenantID, uniqueIdentifier: uid)
+        }
+        guard let stored else { throw KMIPError.itemNotFound(uid) }
+        return try ObjectRecord(stored: stored)
+    }
+
+    /// Writes a changed object; durable when this returns.
+    func save(_ record: ObjectRecord) async throws(KMIPError) {
+        let stored = record.encodedForStore()
+        try await self.storage("updating \(record.uniqueIdentifier)") {
+            try await self.store.update(stored, expectedRevision: record.stored.revision)
+        }
+    }
+
+    /// Inserts a new object; durable when this returns.
+    func insert(_ record: ObjectRecord) async throws(KMIPError) {
+        let stored = record.encodedForStore()
+        try await self.storage("inserting \(record.uniqueIdentifier)") {
+            try await self.store.insert(stored)
+        }
+    }
+
+    /// The tenant's root key.
+    func tenant(_ context: RequestContext) async throws(KMIPError) -> Tenant {
+        let tenant = try await self.storage("reading tenant") { try await self.store.tenant(id: context.tenantID) }
+        guard let tenant else { throw KMIPError(.permissionDenied, "the client's tenant does not exist") }
+        return tenant
+    }
+
+    /// The additional data that binds wrapped key material to its tenant and object.
+    static func associatedData(tenantID: String, uniqueIdentifier: String) -> [UInt8] {
+        Array("keystorm/v1".utf8) + [0] + Array(tenantID.utf8) + [0] + Array(uniqueIdentifier.utf8)
+    }
+
+    /// Wraps `material` under the tenant's root key for object `uid`.
+    func wrap(_ material: SecretBytes, uid: String, tenant: Tenant) async throws(KMIPError) -> WrappedKeyRecord {
+        do {
+            let wrapped = try await self.rootKeys.wrap(
+                material,
+                rootKeyID: tenant.rootKey.keyID,
+                aad: Self.associatedData(tenantID: tenant.id, uniqueIdentifier: uid)
+            )
+            return WrappedKeyRecord(
+                ciphertext: wrapped.ciphertext,
+                rootKeyID: tenant.rootKey.keyID,
+                rootKeyVersion: wrapped.rootKeyVersion
+            )
+        } catch {
+            throw KMIPError(.generalFailure, "root key service unavailable: the key could not be wrapped")
+        }
+    }
+
+    /// Unwraps the key material of `record`.
+    func unwrap(_ record: ObjectRecord) async throws(KMIPError) -> SecretBytes {
+        guard let wrapped = record.stored.wrappedKey else {
+            throw KMIPError(.keyValueNotPresent, "object \(record.uniqueIdentifier) has no key material")
+        }
+        do {
+            let result = try await self.rootKeys.unwrap(
+                WrappedKey(ciphertext: wrapped.ciphertext, rootKeyVersion: wrapped.rootKeyVersion),
+                rootKeyID: wrapped.rootKeyID,
+                aad: Self.associatedData(tenantID: record.stored.tenantID, uniqueIdentifier: record.uniqueIdentifier)
+            )
+            return result.plaintext
+        } catch {
+            throw KMIPError(.generalFailure, "root key service unavailable: the key could not be unwrapped")
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import KMIPModel
+
+extension KMIPServerCore {
+    /// The reason for a refused change to a server-managed attribute.
+    func readOnly(_ name: AttributeName, _ context: RequestContext) -> KMIPError {
+        KMIPError(
+            context.version.major >= 2 ? .attributeReadOnly : .permissionDenied,
+            "attribute \(name) cannot be changed by a client"
+        )
+    }
+
+    /// Refuses a change to `name` that the object's attribute rules or lifecycle forbid.
+    func checkEditable(_ name: AttributeName, _ record: ObjectRecord, _ context: RequestContext) throws(KMIPError) {
+        guard AttributePolicy.clientMaySet(name) else { throw self.readOnly(name, context) }
+        if case .standard(let tag) = name {
+            if AttributePolicy.fixedAfterCreation.contains(tag) { throw self.readOnly(name, context) }
+            if AttributePolicy.frozenOnceActive.contains(tag) && record.state != .preActive {
+                throw KMIPError.wrongState(context.version, "attribute \(name) cannot change once the object is \(record.state.name)")
+            }
+        }
+    }
+
+    func attributeNotFound(_ name: AttributeName, _ context: RequestContext) -> KMIPError {
+        KMIPError(context.version.major >= 2 ? .attributeNotFound : .itemNotFound, "the object has no attribute \(name)")
+    }
+
+    /// Add Attribute: a new attribute, or a new instance of a multi-valued one. vCenter adds its
+    /// `x-Vendor`, `x-Product`, ... this way, three to a batch.
+    ///
+    /// KMIP 1.4 §4.14, KMIP 2.1 §6.1.2
+    func addAttribute(_ request: AddAttributeRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> AddAttributeResponse {
+        var record = try await self.target(request.uniqueIdentifier, context, &batch)
+        let attribute = request.attribute
+        try self.checkEditable(attribute.name, record, context)
+        if !AttributePolicy.isMultiValued(attribute.name) && record.first(attribute.name) != nil {
+            throw KMIPError(
+                context.version.major >= 2 ? .attributeSingleValued : .permissionDenied,
+                "attribute \(attribute.name) already exists and has a single value"
+            )
+        }
+        let index = record.add(attribute.name, attribute.value)
+        record.touch(context.now)
+        try await self.save(record)
+        batch.idPlaceholder = record.uniqueIdentifier
+        let added = Attribute(attribute.name, index: index > 0 ? Int32(index) : nil, attribute.value)
+        return AddAttributeResponse(uniqueIdentifier: .text(record.uniqueIdentifier), attribute: added)
+    }
+
+    /// Modify Attribute: a new value for an existing attribute (1.x: the instance at Attribute
+    /// Index, 0 by default; 2.x: the instance equal to Current Attribute, or the only one).
+    ///
+    /// KMIP 1.4 §4.15, KMIP 2.1 §6.1.34
+    func modifyAttribute(_ request: ModifyAttributeRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> ModifyAttributeResponse {
+        var record = try await self.target(request.uniqueIdentifier, context, &batch)
+        let attribute = request.attribute
+        try self.checkEditable(attribute.name, record, context)
+        let instances = record.all(attribute.name)
+        guard !instances.isEmpty else { throw self.attributeNotFound(attribute.name, context) }
+        var index = Int(attribute.index ?? 0)
+        if let current = request.currentAttribute {
+            guard let position = instances.firstIndex(where: { $0.value == current.value }) else {
+                throw KMIPError(.attributeInstanceNotFound, "no instance of \(attribute.name) has the Current Attribute's value")
+            }
+            index = position
+        }
+        guard record.replace(attribute.name, index: index, with: attribute.value) else {
+            throw KMIPError(context.version.major >= 2 ? .attributeInstanceNotFound : .itemNotFound, "attribute \(attribute.name) has no index \(index)")
+        }
+        record.touch(context.now)
+        try await self.save(record)
+        batch.idPlaceholder = record.uniqueIdentifier
+        let modified = Attribute(attribute.name, index: index > 0 ? Int32(index) : nil, attribute.value)
+        return ModifyAttributeResponse(uniqueIdentifier: .text(record.uniqueIdentifier), attribute: modified)
+    }
+
+    /// Delete Attribute: remove one instance (1.x index, 2.x Current Attribute) or, in 2.x with an
+    /// Attribute Reference, every instance.
+    ///
+    /// KMIP 1.4 §4.16, KMIP 2.1 §6.1.14
+    func deleteAttribute(_ request: DeleteAttributeRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> DeleteAttributeResponse {
+        var record = try await self.target(request.uniqueIdentifier, context, &batch)
+        guard let name = request.currentAttribute?.name ?? request.attributeName else {
+            throw KMIPError(.invalidField, "Delete Attribute names no attribute")
+        }
+        try self.checkEditable(name, record, context)
+        if case .standard(let tag) = name, [.cryptographicUsageMask].contains(tag) {
+            throw self.readOnly(name, context)
+        }
+        let removed: [Attribute]
+        if let current = request.currentAttribute {
+            guard let position = record.all(name).firstIndex(where: { $0.value == current.value }) else {
+                throw KMIPError(.attributeInstanceNotFound, "no instance of \(name) has the Current Attribute's value")
+            }
+            removed = record.remove(name, index: position)
+        } else if context.version.major >= 2 {
+            removed = record.remove(name, index: nil)
+        } else {
+            removed = record.remove(name, index: Int(request.attributeIndex ?? 0))
+        }
+        guard let first = removed.first else { throw self.attributeNotFound(name, context) }
+        record.touch(context.now)
+        try await self.save(record)
+        batch.idPlaceholder = record.uniqueIdentifier
+        let index = request.attributeIndex.flatMap { $0 > 0 ? $0 : nil }
+        return DeleteAttributeResponse(uniqueIdentifier: .text(record.uniqueIdentifier), attribute: Attribute(first.name, index: index, first.value))
+    }
+
+    /// Set Attribute (2.x): give a single-valued attribute a value, adding or replacing it.
+    ///
+    /// KMIP 2.1 §6.1.51
+    func setAttribute(_ request: SetAttributeRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> SetAttributeResponse {
+        var record = try await self.target(request.uniqueIdentifier, context, &batch)
+        let attribute = request.attribute
+        try self.checkEditable(attribute.name, record, context)
+        if case .standard(let tag) = attribute.name, AttributePolicy.multiValued.contains(tag) {
+            throw KMIPError(.multiValuedAttribute, "attribute \(attribute.name) has several values; use Add or Modify Attribute")
+        }
+        record.set(attribute.name, attribute.value)
+        record.touch(context.now)
+        try await self.save(record)
+        batch.idPlaceholder = record.uniqueIdentifier
+        return SetAttributeResponse(uniqueIdentifier: .text(record.uniqueIdentifier))
+    }
+}

@@ -1,0 +1,40 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import KMIPModel
+
+extension KMIPServerCore {
+    /// Discover Versions: every supported version, most preferred first; when the client lists
+    /// versions, those of them Keystorm supports, in the client's order (an empty list when none).
+    ///
+    /// KMIP 1.4 §4.26
+    func discoverVersions(_ request: DiscoverVersionsRequest) -> DiscoverVersionsResponse {
+        let supported = self.configuration.supportedVersions
+        guard !request.protocolVersions.isEmpty else { return DiscoverVersionsResponse(protocolVersions: supported) }
+        return DiscoverVersionsResponse(protocolVersions: request.protocolVersions.filter { supported.contains($0) })
+    }
+
+    /// Query: operations, object types and server information, as asked.
+    ///
+    /// KMIP 1.4 §4.25
+    func query(_ request: QueryRequest, context: RequestContext) -> QueryResponse {
+        var response = QueryResponse()
+        for function in request.queryFunctions {
+            switch function {
+            case .queryOperations: response.operations = Self.supportedOperations + (context.version.major >= 2 ? [.setAttribute] : [])
+            case .queryObjects: response.objectTypes = [.symmetricKey, .secretData]
+            case .queryServerInformation: response.vendorIdentification = self.configuration.vendorIdentification
+            default: break
+            }
+        }
+        return response
+    }
+}

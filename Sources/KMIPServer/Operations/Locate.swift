@@ -1,0 +1,86 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import KMIPCodec
+import KMIPModel
+import KeyStore
+
+extension KMIPServerCore {
+    /// Locate: the tenant's objects whose attributes match every attribute in the request (two
+    /// instances of a date attribute give a range), newest state filters applied by the store,
+    /// then Offset Items and Maximum Items. Destroyed objects are found only when the request asks
+    /// for their State. The first identifier found becomes the ID Placeholder.
+    ///
+    /// KMIP 1.4 §4.9, KMIP 2.1 §6.1.27
+    func locate(_ request: LocateRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> LocateResponse {
+        var query = ObjectQuery()
+        var filters: [Attribute] = []
+        for attribute in request.attributes {
+            switch (attribute.name, attribute.value) {
+            case (.standard(.objectType), .enumeration(let type)): query.objectType = type
+            case (.standard(.state), .enumeration(let state)): query.states = [state]
+            case (.standard(.name), .structure(let fields)):
+                if case .textString(let value)? = fields.first(where: { $0.tag == .nameValue })?.value { query.name = value }
+                filters.append(attribute)
+            default: filters.append(attribute)
+            }
+        }
+        if query.states == nil {
+            query.states = [State.preActive, .active, .deactivated, .compromised].reduce(into: Set<UInt32>()) { $0.insert($1.rawValue) }
+        }
+        let page = try await self.storage("locating objects") {
+            try await self.store.objects(tenantID: context.tenantID, matching: query)
+        }
+        var matches: [String] = []
+        for stored in page.objects {
+            let record = try ObjectRecord(stored: stored)
+            if Self.matches(record, filters) { matches.append(record.uniqueIdentifier) }
+        }
+        let offset = max(0, Int(request.offsetItems ?? 0))
+        let limit = min(Int(request.maximumItems ?? Int32.max), self.configuration.maxLocateItems)
+        let selected = Array(matches.dropFirst(offset).prefix(max(0, limit)))
+        if let first = selected.first { batch.idPlaceholder = first }
+        let located: Int32? = context.version >= .v1_3 ? Int32(matches.count) : nil
+        return LocateResponse(locatedItems: located, uniqueIdentifiers: selected.map { .text($0) })
+    }
+
+    /// Whether `record` has every attribute of `filters`.
+    static func matches(_ record: ObjectRecord, _ filters: [Attribute]) -> Bool {
+        var byName: [AttributeName: [TTLVValue]] = [:]
+        for filter in filters { byName[filter.name, default: []].append(filter.value) }
+        for (name, wanted) in byName {
+            let present = record.all(name).map(\.value)
+            if wanted.count == 2, case .dateTime(let a) = wanted[0], case .dateTime(let b) = wanted[1] {
+                let range = min(a, b)...max(a, b)
+                guard present.contains(where: { if case .dateTime(let d) = $0 { return range.contains(d) } else { return false } }) else {
+                    return false
+                }
+                continue
+            }
+            for value in wanted where !present.contains(where: { Self.valueMatches($0, value) }) {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// A stored value matches a filter value when equal; a structured filter (Name, Link, ...)
+    /// matches when every field it gives is equal.
+    static func valueMatches(_ stored: TTLVValue, _ filter: TTLVValue) -> Bool {
+        if case .structure(let want) = filter, case .structure(let have) = stored {
+            return want.allSatisfy { field in have.contains(field) }
+        }
+        if case .integer(let want) = filter, case .integer(let have) = stored, want != have {
+            return false
+        }
+        return stored == filter
+    }
+}

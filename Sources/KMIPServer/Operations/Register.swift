@@ -1,0 +1,69 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import KMIPCodec
+import KMIPModel
+import RootKeys
+
+extension KMIPServerCore {
+    /// Register: store a Symmetric Key (Raw or Transparent Symmetric Key) or Secret Data the client
+    /// supplies; its material is wrapped under the tenant's root key like a created key's.
+    ///
+    /// KMIP 1.4 §4.3, KMIP 2.1 §6.1.40
+    func register(_ request: RegisterRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> RegisterResponse {
+        var attributes = try self.clientAttributes(request.attributes, context: context)
+        let keyBlock: KeyBlock
+        switch (request.objectType, request.object) {
+        case (.symmetricKey, .symmetricKey(let key)):
+            keyBlock = key.keyBlock
+            guard keyBlock.keyFormatType == .raw || keyBlock.keyFormatType == .transparentSymmetricKey else {
+                throw KMIPError(.keyFormatTypeNotSupported, "a Symmetric Key is registered in Raw or Transparent Symmetric Key format")
+            }
+        case (.secretData, .secretData(let secret)):
+            keyBlock = secret.keyBlock
+            attributes.append(Attribute(.secretDataType, .enumeration(secret.secretDataType.rawValue)))
+        case (.symmetricKey, _), (.secretData, _):
+            throw KMIPError(.invalidField, "the object does not match Object Type \(request.objectType.name)")
+        default:
+            throw KMIPError(.featureNotSupported, "Keystorm registers Symmetric Keys and Secret Data, not \(request.objectType.name)")
+        }
+        guard keyBlock.keyWrappingData == nil, case .plain = keyBlock.keyValue else {
+            throw KMIPError(.featureNotSupported, "registering wrapped key material is not supported")
+        }
+        guard var bytes = keyBlock.keyMaterialBytes, !bytes.isEmpty else {
+            throw KMIPError(.invalidField, "the Key Block holds no key material")
+        }
+        let material = SecretBytes(bytes)
+        SecretBytes.wipe(&bytes)
+        if request.objectType == .symmetricKey {
+            for (tag, value) in [
+                (TTLVTag.cryptographicAlgorithm, keyBlock.cryptographicAlgorithm.map { TTLVValue.enumeration($0.rawValue) }),
+                (TTLVTag.cryptographicLength, TTLVValue.integer(keyBlock.cryptographicLength ?? Int32(material.count * 8))),
+            ] where !attributes.contains(where: { $0.name == .standard(tag) }) {
+                if let value { attributes.append(Attribute(tag, value)) }
+            }
+        }
+        let uid = self.makeIdentifier()
+        let format: KeyFormatType = request.objectType == .symmetricKey ? .raw : keyBlock.keyFormatType
+        let record = try await self.newRecord(
+            uid: uid,
+            objectType: request.objectType,
+            keyFormatType: format,
+            material: material,
+            clientAttributes: attributes,
+            context: context
+        )
+        try await self.insert(record)
+        batch.idPlaceholder = uid
+        batch.lastIdentifier = uid
+        return RegisterResponse(uniqueIdentifier: .text(uid))
+    }
+}
