@@ -26,6 +26,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // TTLV wire format: no dependencies, no Foundation, no I/O.
@@ -71,6 +74,18 @@ let package = Package(
             dependencies: ["KMIPModel", "KMIPCodec", "KeystormTestSupport"],
             swiftSettings: swiftSettings
         ),
+        // X.509 for the four vCenter trust modes: Keystorm's CAs, server and client certificates, CSR signing.
+        .target(
+            name: "KeystormPKI",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "KeystormPKITests", dependencies: ["KeystormPKI"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )
