@@ -116,6 +116,11 @@ final class BlockingClient {
                 if let ssl = self.ssl { return Int(SSL_read(ssl, raw.baseAddress, Int32(want))) }
                 return Glibc.recv(self.fd, raw.baseAddress, want, 0)
             }
+            if let ssl = self.ssl, got <= 0 {
+                let error = SSL_get_error(ssl, Int32(got))
+                if error == SSL_ERROR_ZERO_RETURN { break }
+                throw TestFailure("SSL_read: error \(error): \(Self.errors())")
+            }
             if got == 0 { break }
             guard got > 0 else { throw TestFailure("read failed: \(Self.errors()) errno \(errno)") }
             bytes.append(contentsOf: buffer[0..<got])
