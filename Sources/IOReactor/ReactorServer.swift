@@ -33,8 +33,25 @@ public final class ReactorServer: Sendable {
     /// A loop's server-side state: its acceptor and live connections. Loop thread only.
     final class LoopState: @unchecked Sendable {
         var acceptor: Acceptor!
-        var connections: [ObjectIdentifier: ConnectionCore] = [:]
+        var connections: [ObjectIdentifier: ConnectionCore] = [:] {
+            didSet { if self.connections.isEmpty { self.resumeDrainWaiter() } }
+        }
         var draining = false
+        var deadlinePassed = false
+        private var drainWaiter: UnsafeContinuation<Void, Never>?
+
+        /// Waits until every connection closed or the shutdown deadline passed.
+        nonisolated(nonsending) func waitForDrain() async {
+            guard !self.connections.isEmpty && !self.deadlinePassed else { return }
+            await withUnsafeContinuation { self.drainWaiter = $0 }
+        }
+
+        func resumeDrainWaiter() {
+            if let waiter = self.drainWaiter {
+                self.drainWaiter = nil
+                waiter.resume()
+            }
+        }
     }
 
     /// The event loops, in index order.
@@ -176,6 +193,12 @@ public final class ReactorServer: Sendable {
                     await self.serve(core, state: state, handler: handler)
                 }
             }
+            // Accepting stopped (shutdown): give handlers the grace period, then cancel them.
+            await state.waitForDrain()
+            if !state.connections.isEmpty {
+                group.cancelAll()
+                for connection in state.connections.values { connection.forceClose() }
+            }
         }
     }
 
@@ -196,7 +219,8 @@ public final class ReactorServer: Sendable {
     }
 
     /// Begins a graceful shutdown: stop accepting, let handlers finish their current request
-    /// (reads that would wait return end-of-stream), and after `gracePeriod` close what is left.
+    /// (reads that would wait return end-of-stream), and after `gracePeriod` cancel the handlers
+    /// still running and close their connections (their I/O fails with ``IOReactorError/shutdown``).
     /// Returns at once; ``run(handler:)`` returns when everything is closed.
     /// - Parameter gracePeriod: How long in-flight handlers may take.
     public func shutdown(gracePeriod: Duration = .seconds(10)) {
@@ -209,7 +233,8 @@ public final class ReactorServer: Sendable {
                 state.acceptor?.stop()
                 for connection in state.connections.values { connection.beginDrain() }
                 _ = loop.schedule(afterNanoseconds: grace) {
-                    for connection in state.connections.values { connection.forceClose() }
+                    state.deadlinePassed = true
+                    state.resumeDrainWaiter()
                 }
             }
         }

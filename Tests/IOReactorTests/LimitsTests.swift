@@ -1,0 +1,92 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import IOReactor
+import Testing
+
+@Suite("Timeouts and limits")
+struct LimitsTests {
+    @Test(
+        "a connection that never finishes its handshake is closed at the timeout while others are served",
+        .timeLimit(.minutes(1)),
+        arguments: allBackends
+    )
+    func handshakeTimeout(backend: IOBackendKind) async throws {
+        let pki = TestPKI.shared
+        try await withServer(
+            backend: backend,
+            tls: try makeServerTLS(),
+            configure: { $0.handshakeTimeout = .milliseconds(500) }
+        ) { (server: ReactorServer) async throws in
+            let port = server.port
+            // One client says nothing; another sends half a ClientHello-sized record header.
+            let silentBox = try await onThread { UncheckedBox(try BlockingClient(port: port)) }
+            let partialBox = try await onThread { () throws -> UncheckedBox<BlockingClient> in
+                let client = try BlockingClient(port: port)
+                try client.write([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+                return UncheckedBox(client)
+            }
+            #expect(try await attempt(port: port, identity: pki.client) == .served)
+            // Both are closed by the server (end of stream or a reset), well before the 30 s socket timeout.
+            let closed = try await onThread { () -> Bool in
+                let first = (try? silentBox.value.read(count: 1)) ?? []
+                let second = (try? partialBox.value.read(count: 64)) ?? []
+                return first.isEmpty && second.count < 64
+            }
+            #expect(closed)
+            #expect(try await attempt(port: port, identity: pki.client) == .served)
+        }
+    }
+
+    @Test("an idle connection is closed at the idle timeout", .timeLimit(.minutes(1)), arguments: allBackends)
+    func idleTimeout(backend: IOBackendKind) async throws {
+        try await withServer(backend: backend, tls: nil, configure: { $0.idleTimeout = .milliseconds(300) }) {
+            (server: ReactorServer) async throws in
+            let port = server.port
+            let reply = try await onThread { () throws -> [UInt8] in
+                let client = try BlockingClient(port: port)
+                try client.write([1, 2, 3])
+                let echo = try client.read(count: 3)
+                // Then stay silent: the server ends the connection.
+                return echo + ((try? client.read(count: 1)) ?? [])
+            }
+            #expect(reply == [1, 2, 3])
+        }
+    }
+
+    @Test("connections over the maximum are closed at accept", .timeLimit(.minutes(1)), arguments: allBackends)
+    func maxConnections(backend: IOBackendKind) async throws {
+        try await withServer(backend: backend, tls: nil, configure: { $0.maxConnections = 2 }) { (server: ReactorServer) async throws in
+            let port = server.port
+            let outcome = try await onThread { () throws -> [Bool] in
+                let first = try BlockingClient(port: port)
+                let second = try BlockingClient(port: port)
+                try first.write([1])
+                try second.write([2])
+                _ = try first.read(count: 1)
+                _ = try second.read(count: 1)
+                let third = try BlockingClient(port: port)
+                try? third.write([3])
+                let thirdServed = ((try? third.read(count: 1)) ?? []) == [3]
+                return [thirdServed]
+            }
+            #expect(outcome == [false])
+            #expect(server.refusedConnections >= 1)
+        }
+    }
+}
+
+/// Moves a non-Sendable test object between the test's threads, one at a time.
+struct UncheckedBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
+}
