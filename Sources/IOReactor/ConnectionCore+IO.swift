@@ -27,10 +27,8 @@ extension ConnectionCore {
         }
         let tls = try TLSSession(context: context)
         self.tls = tls
-        let timer = self.loop.schedule(afterNanoseconds: self.limits.handshakeTimeout) {
-            self.cancelOperations(.timeout, send: true)
-        }
-        defer { timer.cancel() }
+        self.setDeadline(\.handshakeDeadline, after: self.limits.handshakeTimeout)
+        defer { self.handshakeDeadline = nil }
         while true {
             if let failure = self.failure { throw failure }
             ERR_clear_error()
@@ -98,23 +96,57 @@ extension ConnectionCore {
             return 0
         }
         while true {
-            ERR_clear_error()
-            let count = SSL_read(tls.ssl, buffer.baseAddress, Int32(clamping: buffer.count))
-            let error = count > 0 ? SSL_ERROR_NONE : SSL_get_error(tls.ssl, count)
-            self.kickSend()  // SSL_read may answer a KeyUpdate or send an alert
-            if count > 0 { return Int(count) }
-            switch error {
-            case SSL_ERROR_WANT_READ:
-                if self.state == .draining { return 0 }
-                guard try await self.fillInbound(tls, timeout: self.limits.idleTimeout) else { return 0 }
-            case SSL_ERROR_ZERO_RETURN:
-                return 0
-            case SSL_ERROR_WANT_WRITE:
-                await self.waitForProgress()
-            default:
-                self.failure = IOReactorError(.tls, reason: "SSL_read: \(drainOpenSSLErrors())")
-                throw self.failure!
+            if let count = try self.tlsReadNow(tls, into: buffer) { return count }
+            if self.state == .draining { return 0 }
+            guard try await self.fillInbound(tls, timeout: self.limits.idleTimeout) else { return 0 }
+        }
+    }
+
+    /// Reads what is available now, at least one byte, into a fresh array.
+    ///
+    /// TLS decrypts into the loop's shared scratch buffer between suspensions, so an idle TLS
+    /// connection holds no plaintext buffer of its own; plain connections use their own.
+    /// - Returns: The bytes, or `nil` at end of stream.
+    nonisolated(nonsending) func receiveChunk(maxBytes: Int) async throws(IOReactorError) -> [UInt8]? {
+        let size = max(1, min(maxBytes, self.limits.receiveBufferSize))
+        guard let tls = self.tls else {
+            if self.scratch.count < size {
+                if self.scratch.baseAddress != nil { self.scratch.deallocate() }
+                self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 1)
             }
+            let count = try await self.read(into: UnsafeMutableRawBufferPointer(rebasing: self.scratch[0..<size]))
+            return count == 0 ? nil : Array(UnsafeRawBufferPointer(rebasing: self.scratch[0..<count]))
+        }
+        if let failure = self.failure { throw failure }
+        guard self.state == .open || self.state == .draining else {
+            throw IOReactorError(.closed, reason: "the connection is closed")
+        }
+        let shared = UnsafeMutableRawBufferPointer(rebasing: self.loop.scratch[0..<min(size, self.loop.scratch.count)])
+        while true {
+            if let count = try self.tlsReadNow(tls, into: shared) {
+                return count == 0 ? nil : Array(UnsafeRawBufferPointer(rebasing: shared[0..<count]))
+            }
+            if self.state == .draining { return nil }
+            guard try await self.fillInbound(tls, timeout: self.limits.idleTimeout) else { return nil }
+        }
+    }
+
+    /// One `SSL_read` without waiting.
+    /// - Returns: The byte count (0 at close_notify), or `nil` when more ciphertext is needed.
+    private func tlsReadNow(_ tls: TLSSession, into buffer: UnsafeMutableRawBufferPointer) throws(IOReactorError) -> Int? {
+        ERR_clear_error()
+        let count = SSL_read(tls.ssl, buffer.baseAddress, Int32(clamping: buffer.count))
+        let error = count > 0 ? SSL_ERROR_NONE : SSL_get_error(tls.ssl, count)
+        self.kickSend()  // SSL_read may answer a KeyUpdate or send an alert
+        switch error {
+        case SSL_ERROR_NONE: return Int(count)
+        case SSL_ERROR_ZERO_RETURN: return 0
+        // WANT_WRITE: the outbound BIO is full and the send in flight drains it; wait like WANT_READ.
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return nil
+        default:
+            let failure = IOReactorError(.tls, reason: "SSL_read: \(drainOpenSSLErrors())")
+            self.failure = failure
+            throw failure
         }
     }
 

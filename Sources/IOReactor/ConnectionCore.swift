@@ -57,6 +57,13 @@ final class ConnectionCore: @unchecked Sendable {
     var protocolVersion: String?
     private(set) var remoteAddress = ""
 
+    /// Deadlines (monotonic nanoseconds) served by one timer.
+    var handshakeDeadline: Int64?
+    var readDeadline: Int64?
+    var writeDeadline: Int64?
+    private var timer: LoopTimer?
+    private var timerDeadline: Int64?
+
     let receiveOp = IOOperation(.receive)
     let sendOp = IOOperation(.send)
     private var receiveWaiter: UnsafeContinuation<Int32, Never>?
@@ -98,11 +105,8 @@ final class ConnectionCore: @unchecked Sendable {
             return -(error.errno == 0 ? EIO : error.errno)
         }
         let generation = self.receiveOp.generation
-        var timer: LoopTimer? = nil
-        if let timeout {
-            timer = self.loop.schedule(afterNanoseconds: timeout) { self.cancelOperations(.timeout, send: false) }
-        }
-        defer { timer?.cancel() }
+        if let timeout { self.setDeadline(\.readDeadline, after: timeout) }
+        defer { self.readDeadline = nil }
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
                 if self.receiveOp.inFlight {
@@ -231,11 +235,45 @@ final class ConnectionCore: @unchecked Sendable {
     /// at most the idle timeout: a peer that stops reading cannot hold a writer forever.
     nonisolated(nonsending) func waitForProgress() async {
         guard self.sendOp.inFlight || self.receiveOp.inFlight else { return }
-        let timer = self.loop.schedule(afterNanoseconds: self.limits.idleTimeout) {
-            self.cancelOperations(.timeout, send: true)
-        }
-        defer { timer.cancel() }
+        self.setDeadline(\.writeDeadline, after: self.limits.idleTimeout)
+        defer { self.writeDeadline = nil }
         await withUnsafeContinuation { self.progressWaiters.append($0) }
+    }
+
+    // MARK: Deadlines
+
+    /// Sets one of the deadlines and makes sure the connection's single timer fires no later.
+    ///
+    /// Setting a deadline costs a clock read; the timer is re-armed only when it fires, so a busy
+    /// connection does not churn the loop's timer heap with one timer per read.
+    func setDeadline(_ field: ReferenceWritableKeyPath<ConnectionCore, Int64?>, after nanoseconds: Int64) {
+        let deadline = monotonicNanoseconds() &+ max(0, nanoseconds)
+        self[keyPath: field] = deadline
+        if let armed = self.timerDeadline, armed <= deadline { return }
+        self.timer?.cancel()
+        self.timerDeadline = deadline
+        self.timer = self.loop.schedule(afterNanoseconds: deadline - monotonicNanoseconds()) { self.deadlineTimerFired() }
+    }
+
+    private func deadlineTimerFired() {
+        self.timer = nil
+        self.timerDeadline = nil
+        guard self.state != .closed else { return }
+        let now = monotonicNanoseconds()
+        var next: Int64? = nil
+        for field in [\ConnectionCore.handshakeDeadline, \.readDeadline, \.writeDeadline] {
+            guard let deadline = self[keyPath: field] else { continue }
+            if deadline <= now {
+                self[keyPath: field] = nil
+                self.cancelOperations(.timeout, send: field != \ConnectionCore.readDeadline)
+            } else {
+                next = min(next ?? deadline, deadline)
+            }
+        }
+        if let next {
+            self.timerDeadline = next
+            self.timer = self.loop.schedule(afterNanoseconds: next - now) { self.deadlineTimerFired() }
+        }
     }
 
     /// Waits until everything written has been handed to the kernel, or the connection failed.
@@ -289,6 +327,8 @@ final class ConnectionCore: @unchecked Sendable {
     /// Releases everything once no operation is in flight.
     private func finishClose() {
         self.state = .closed
+        self.timer?.cancel()
+        self.timer = nil
         self.loop.backend.forget(fd: self.fd)
         _ = Glibc.close(self.fd)
         self.releaseSending()

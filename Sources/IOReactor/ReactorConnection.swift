@@ -70,14 +70,7 @@ public final class ReactorConnection {
     /// - Throws: See ``read(into:)``.
     nonisolated(nonsending) public func receive(maxBytes: Int = 16384) async throws -> [UInt8]? {
         precondition(self.core.loop.inEventLoop, "a ReactorConnection is used off its loop")
-        let size = max(1, min(maxBytes, self.core.limits.receiveBufferSize))
-        if self.core.scratch.count < size {
-            if self.core.scratch.baseAddress != nil { self.core.scratch.deallocate() }
-            self.core.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 1)
-        }
-        let count = try await self.core.read(into: UnsafeMutableRawBufferPointer(rebasing: self.core.scratch[0..<size]))
-        if count == 0 { return nil }
-        return Array(UnsafeRawBufferPointer(rebasing: self.core.scratch[0..<count]))
+        return try await self.core.receiveChunk(maxBytes: maxBytes)
     }
 
     /// Writes `bytes` (which must stay valid until the call returns): encrypts and queues them, then starts sending. Returns once they are

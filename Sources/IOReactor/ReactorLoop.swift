@@ -98,6 +98,9 @@ public final class ReactorLoop: @unchecked Sendable {
     /// The backend kind actually in use.
     public var backendKind: IOBackendKind { self.startedKind.withLock { $0 ?? .automatic } }
 
+    /// Plaintext scratch shared by the loop's connections: used only synchronously, between two
+    /// suspension points, so an idle connection holds no plaintext buffer.
+    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
     private let remote = Mutex(RemoteQueue())
     private let startedKind = Mutex<IOBackendKind?>(nil)
     private let eventFD: Int32
@@ -121,6 +124,7 @@ public final class ReactorLoop: @unchecked Sendable {
 
     deinit {
         Glibc.close(self.eventFD)
+        self.scratch.deallocate()
     }
 
     /// `true` when called on this loop's thread.
