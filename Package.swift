@@ -37,6 +37,8 @@ let package = Package(
         // io_uring / epoll event loops and OpenSSL mutual TLS. Bytes only: imports no KMIP* target.
         .target(name: "IOReactor", dependencies: ["CKeystorm"], swiftSettings: swiftSettings),
         .testTarget(name: "IOReactorTests", dependencies: ["IOReactor", "CKeystorm"], swiftSettings: swiftSettings),
+        // Request/response server used only by Tuning/scripts/reactor-bench.sh.
+        .executableTarget(name: "reactor-bench-server", dependencies: ["IOReactor"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )
