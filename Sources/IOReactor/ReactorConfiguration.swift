@@ -48,6 +48,9 @@ public struct ReactorConfiguration: Sendable {
         _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 
+    /// Tests only: make io_uring setup fail as if the kernel refused it, to exercise the fallback.
+    var simulateUringFailure = false
+
     /// Creates a configuration with the defaults.
     public init() {}
 

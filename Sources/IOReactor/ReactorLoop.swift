@@ -136,11 +136,19 @@ public final class ReactorLoop: @unchecked Sendable {
     func start(
         kind: IOBackendKind,
         ringEntries: UInt32,
+        simulateUringFailure: Bool = false,
         log: @escaping @Sendable (String) -> Void,
         ready: @escaping @Sendable (Result<IOBackendKind, IOReactorError>) -> Void
     ) throws(IOReactorError) {
         let context = Unmanaged.passRetained(
-            ThreadStart(loop: self, kind: kind, ringEntries: ringEntries, log: log, ready: ready)
+            ThreadStart(
+                loop: self,
+                kind: kind,
+                ringEntries: ringEntries,
+                simulateUringFailure: simulateUringFailure,
+                log: log,
+                ready: ready
+            )
         )
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { raw in
@@ -159,6 +167,7 @@ public final class ReactorLoop: @unchecked Sendable {
         let loop: ReactorLoop
         let kind: IOBackendKind
         let ringEntries: UInt32
+        let simulateUringFailure: Bool
         let log: @Sendable (String) -> Void
         let ready: @Sendable (Result<IOBackendKind, IOReactorError>) -> Void
 
@@ -166,12 +175,14 @@ public final class ReactorLoop: @unchecked Sendable {
             loop: ReactorLoop,
             kind: IOBackendKind,
             ringEntries: UInt32,
+            simulateUringFailure: Bool,
             log: @escaping @Sendable (String) -> Void,
             ready: @escaping @Sendable (Result<IOBackendKind, IOReactorError>) -> Void
         ) {
             self.loop = loop
             self.kind = kind
             self.ringEntries = ringEntries
+            self.simulateUringFailure = simulateUringFailure
             self.log = log
             self.ready = ready
         }
@@ -179,7 +190,10 @@ public final class ReactorLoop: @unchecked Sendable {
 
     private func makeBackend(_ start: ThreadStart) throws(IOReactorError) -> any IOBackend {
         if start.kind != .epoll {
-            do {
+            do throws(IOReactorError) {
+                if start.simulateUringFailure {
+                    throw IOReactorError(.ioUringUnavailable, errno: EPERM, reason: "io_uring_setup: simulated for a test")
+                }
                 return try UringBackend(entries: start.ringEntries, log: start.log, loopIndex: self.index)
             } catch {
                 if start.kind == .uring { throw error }

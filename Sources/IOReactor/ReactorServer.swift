@@ -85,6 +85,7 @@ public final class ReactorServer: Sendable {
                         try loop.start(
                             kind: configuration.ioBackend,
                             ringEntries: UInt32(clamping: configuration.ringEntries),
+                            simulateUringFailure: configuration.simulateUringFailure,
                             log: configuration.log
                         ) { result in continuation.resume(with: result) }
                     } catch {

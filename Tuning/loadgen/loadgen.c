@@ -222,6 +222,7 @@ int main(int argc, char **argv) {
     lim.rlim_cur = lim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &lim);
     memset(request, 'Q', sizeof(request));
+    request[sizeof(request) - 1] = '\n';  // s_server -rev answers per line
     ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_min_proto_version(ctx, version == 12 ? TLS1_2_VERSION : TLS1_3_VERSION);
     SSL_CTX_set_max_proto_version(ctx, version == 12 ? TLS1_2_VERSION : TLS1_3_VERSION);
@@ -241,7 +242,7 @@ int main(int argc, char **argv) {
     for (; opened < conns && opened < batch; opened++, active++) start(&all[opened]);
     window_start = mode_idle ? 1e18 : t0 + warmup;
     window_end = window_start + duration;
-    double cpu0 = -1, cpu1 = 0, hard_stop = t0 + warmup + duration + (mode_idle ? 60 : 5);
+    double cpu0 = -1, cpu1 = 0, hard_stop = mode_idle ? t0 + 20 : t0 + warmup + duration + 5;
     struct epoll_event events[256];
     while (now() < hard_stop) {
         double t = now();
