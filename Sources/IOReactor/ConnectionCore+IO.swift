@@ -27,7 +27,7 @@ extension ConnectionCore {
         }
         let tls = try TLSSession(context: context)
         self.tls = tls
-        self.setDeadline(\.handshakeDeadline, after: self.limits.handshakeTimeout)
+        self.setDeadline(.handshake, after: self.limits.handshakeTimeout)
         defer { self.handshakeDeadline = nil }
         while true {
             if let failure = self.failure { throw failure }

@@ -105,7 +105,7 @@ final class ConnectionCore: @unchecked Sendable {
             return -(error.errno == 0 ? EIO : error.errno)
         }
         let generation = self.receiveOp.generation
-        if let timeout { self.setDeadline(\.readDeadline, after: timeout) }
+        if let timeout { self.setDeadline(.read, after: timeout) }
         defer { self.readDeadline = nil }
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
@@ -235,20 +235,31 @@ final class ConnectionCore: @unchecked Sendable {
     /// at most the idle timeout: a peer that stops reading cannot hold a writer forever.
     nonisolated(nonsending) func waitForProgress() async {
         guard self.sendOp.inFlight || self.receiveOp.inFlight else { return }
-        self.setDeadline(\.writeDeadline, after: self.limits.idleTimeout)
+        self.setDeadline(.write, after: self.limits.idleTimeout)
         defer { self.writeDeadline = nil }
         await withUnsafeContinuation { self.progressWaiters.append($0) }
     }
 
     // MARK: Deadlines
 
+    /// The three deadlines a connection can have.
+    enum DeadlineKind {
+        case handshake
+        case read
+        case write
+    }
+
     /// Sets one of the deadlines and makes sure the connection's single timer fires no later.
     ///
     /// Setting a deadline costs a clock read; the timer is re-armed only when it fires, so a busy
     /// connection does not churn the loop's timer heap with one timer per read.
-    func setDeadline(_ field: ReferenceWritableKeyPath<ConnectionCore, Int64?>, after nanoseconds: Int64) {
+    func setDeadline(_ kind: DeadlineKind, after nanoseconds: Int64) {
         let deadline = monotonicNanoseconds() &+ max(0, nanoseconds)
-        self[keyPath: field] = deadline
+        switch kind {
+        case .handshake: self.handshakeDeadline = deadline
+        case .read: self.readDeadline = deadline
+        case .write: self.writeDeadline = deadline
+        }
         if let armed = self.timerDeadline, armed <= deadline { return }
         self.timer?.cancel()
         self.timerDeadline = deadline
@@ -261,14 +272,18 @@ final class ConnectionCore: @unchecked Sendable {
         guard self.state != .closed else { return }
         let now = monotonicNanoseconds()
         var next: Int64? = nil
-        for field in [\ConnectionCore.handshakeDeadline, \.readDeadline, \.writeDeadline] {
-            guard let deadline = self[keyPath: field] else { continue }
-            if deadline <= now {
-                self[keyPath: field] = nil
-                self.cancelOperations(.timeout, send: field != \ConnectionCore.readDeadline)
-            } else {
-                next = min(next ?? deadline, deadline)
-            }
+        var expired: (read: Bool, other: Bool) = (false, false)
+        if let deadline = self.handshakeDeadline {
+            if deadline <= now { expired.other = true } else { next = deadline }
+        }
+        if let deadline = self.readDeadline {
+            if deadline <= now { expired.read = true } else { next = min(next ?? deadline, deadline) }
+        }
+        if let deadline = self.writeDeadline {
+            if deadline <= now { expired.other = true } else { next = min(next ?? deadline, deadline) }
+        }
+        if expired.read || expired.other {
+            self.cancelOperations(.timeout, send: expired.other)
         }
         if let next {
             self.timerDeadline = next

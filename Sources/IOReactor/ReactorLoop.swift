@@ -102,6 +102,10 @@ public final class ReactorLoop: @unchecked Sendable {
     /// suspension points, so an idle connection holds no plaintext buffer.
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
     private let remote = Mutex(RemoteQueue())
+    /// Set (under the lock) when the remote queue has work or a stop request, so the loop takes
+    /// the lock only when there is something to take.
+    private let remoteAttention = Atomic<Bool>(false)
+    private var stopping = false
     private let startedKind = Mutex<IOBackendKind?>(nil)
     private let eventFD: Int32
     /// Loop-thread state below.
@@ -240,8 +244,7 @@ public final class ReactorLoop: @unchecked Sendable {
     private func run() {
         while true {
             self.runJobs()
-            let stop = self.remote.withLock { $0.stopRequested && $0.work.isEmpty }
-            if stop && self.local.isEmpty { return }
+            if self.stopping && self.local.isEmpty { return }
             var timeout: Int64? = nil
             if !self.local.isEmpty {
                 timeout = 0
@@ -270,14 +273,17 @@ public final class ReactorLoop: @unchecked Sendable {
         var batch: [Work] = []
         batch.reserveCapacity(64)
         for _ in 0..<Self.jobRoundsPerTurn {
-            let remoteWork = self.remote.withLock { queue -> [Work] in
-                queue.wakePending = false
-                guard !queue.work.isEmpty else { return [] }
-                let taken = queue.work
-                queue.work.removeAll(keepingCapacity: true)
-                return taken
+            if self.remoteAttention.load(ordering: .acquiring) {
+                let (remoteWork, stop) = self.remote.withLock { queue -> ([Work], Bool) in
+                    self.remoteAttention.store(false, ordering: .relaxed)
+                    queue.wakePending = false
+                    let taken = queue.work
+                    queue.work.removeAll(keepingCapacity: true)
+                    return (taken, queue.stopRequested)
+                }
+                if stop { self.stopping = true }
+                if !remoteWork.isEmpty { self.local.append(contentsOf: remoteWork) }
             }
-            if !remoteWork.isEmpty { self.local.append(contentsOf: remoteWork) }
             if self.local.isEmpty { return }
             swap(&batch, &self.local)
             for work in batch { self.runOne(work) }
@@ -318,6 +324,7 @@ public final class ReactorLoop: @unchecked Sendable {
         self.counters.remoteSubmits.add(1, ordering: .relaxed)
         let wake = self.remote.withLock { queue -> Bool in
             queue.work.append(work)
+            self.remoteAttention.store(true, ordering: .releasing)
             defer { queue.wakePending = true }
             return !queue.wakePending
         }
@@ -343,6 +350,7 @@ public final class ReactorLoop: @unchecked Sendable {
     func stop() {
         let wake = self.remote.withLock { queue -> Bool in
             queue.stopRequested = true
+            self.remoteAttention.store(true, ordering: .releasing)
             defer { queue.wakePending = true }
             return !queue.wakePending
         }
