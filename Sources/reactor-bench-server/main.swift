@@ -13,7 +13,7 @@
 // request bytes get a 120-byte response (the shape of a small KMIP Get).
 //
 //   reactor-bench-server --port P --cert F --key F --ca F [--loops N] [--backend uring|epoll]
-//                        [--tickets N] [--actor]
+//                        [--tickets N] [--bio BYTES] [--actor]
 //
 // Prints "READY <port>" once listening; runs until killed.
 
@@ -76,6 +76,7 @@ var tls = TLSServerConfiguration(
     trust: TrustPolicy(caCertificates: [.file(argument("--ca"))])
 )
 tls.sessionTickets = Int(argument("--tickets", "0")) ?? 0
+tls.bioBufferSize = Int(argument("--bio", String(tls.bioBufferSize))) ?? tls.bioBufferSize
 var configuration = ReactorConfiguration()
 configuration.port = Int(argument("--port", "0")) ?? 0
 configuration.loopCount = Int(argument("--loops", "1")) ?? 1
