@@ -65,7 +65,10 @@ extension ConnectionCore {
 
     /// Receives ciphertext straight into the inbound BIO.
     /// - Returns: `false` at end of stream (or when a drain ended the wait).
-    nonisolated(nonsending) private func fillInbound(_ tls: TLSSession, timeout: Int64?) async throws(IOReactorError) -> Bool {
+    nonisolated(nonsending) private func fillInbound(
+        _ tls: TLSSession,
+        timeout: Int64?
+    ) async throws(IOReactorError) -> Bool {
         let space = tls.inboundSpace()
         precondition(space.count > 0, "OpenSSL wants to read but the inbound BIO is full")
         let result = await self.receive(into: space, timeout: timeout)
@@ -133,7 +136,10 @@ extension ConnectionCore {
 
     /// One `SSL_read` without waiting.
     /// - Returns: The byte count (0 at close_notify), or `nil` when more ciphertext is needed.
-    private func tlsReadNow(_ tls: TLSSession, into buffer: UnsafeMutableRawBufferPointer) throws(IOReactorError) -> Int? {
+    private func tlsReadNow(
+        _ tls: TLSSession,
+        into buffer: UnsafeMutableRawBufferPointer
+    ) throws(IOReactorError) -> Int? {
         ERR_clear_error()
         let count = SSL_read(tls.ssl, buffer.baseAddress, Int32(clamping: buffer.count))
         let error = count > 0 ? SSL_ERROR_NONE : SSL_get_error(tls.ssl, count)

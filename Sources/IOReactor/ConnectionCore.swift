@@ -263,7 +263,9 @@ final class ConnectionCore: @unchecked Sendable {
         if let armed = self.timerDeadline, armed <= deadline { return }
         self.timer?.cancel()
         self.timerDeadline = deadline
-        self.timer = self.loop.schedule(afterNanoseconds: deadline - monotonicNanoseconds()) { self.deadlineTimerFired() }
+        self.timer = self.loop.schedule(afterNanoseconds: deadline - monotonicNanoseconds()) {
+            self.deadlineTimerFired()
+        }
     }
 
     private func deadlineTimerFired() {

@@ -46,7 +46,8 @@ final class EpollBackend: IOBackend {
         if registration.writer != nil { wanted |= EPOLLOUT.rawValue }
         guard wanted != registration.events else { return }
         var event = epoll_event(events: wanted, data: epoll_data_t(fd: fd))
-        let operation = registration.events == 0 && wanted != 0 ? EPOLL_CTL_ADD : (wanted == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD)
+        let operation =
+            registration.events == 0 && wanted != 0 ? EPOLL_CTL_ADD : (wanted == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD)
         _ = try systemCall("epoll_ctl") { epoll_ctl(self.epollFD, operation, fd, &event) }
         registration.events = wanted
         self.registrations[fd] = registration
@@ -134,7 +135,10 @@ final class EpollBackend: IOBackend {
             timeout = Int32(clamping: (nanoseconds + 999_999) / 1_000_000)
         }
         let count = try self.events.withUnsafeMutableBufferPointer { buffer throws(IOReactorError) -> Int32 in
-            switch try systemCall("epoll_wait", { epoll_wait(self.epollFD, buffer.baseAddress, Int32(buffer.count), timeout) }) {
+            switch try systemCall(
+                "epoll_wait",
+                { epoll_wait(self.epollFD, buffer.baseAddress, Int32(buffer.count), timeout) }
+            ) {
             case .value(let count): return count
             case .wouldBlock: return 0
             }

@@ -155,11 +155,16 @@ public final class ReactorLoop: @unchecked Sendable {
             )
         )
         var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { raw in
-            let start = Unmanaged<ThreadStart>.fromOpaque(raw!).takeRetainedValue()
-            start.loop.threadMain(start)
-            return nil
-        }, context.toOpaque())
+        let result = pthread_create(
+            &thread,
+            nil,
+            { raw in
+                let start = Unmanaged<ThreadStart>.fromOpaque(raw!).takeRetainedValue()
+                start.loop.threadMain(start)
+                return nil
+            },
+            context.toOpaque()
+        )
         if result != 0 {
             context.release()
             throw IOReactorError(.systemCall, errno: result, reason: "pthread_create: \(errnoDescription(result))")
@@ -196,7 +201,11 @@ public final class ReactorLoop: @unchecked Sendable {
         if start.kind != .epoll {
             do throws(IOReactorError) {
                 if start.simulateUringFailure {
-                    throw IOReactorError(.ioUringUnavailable, errno: EPERM, reason: "io_uring_setup: simulated for a test")
+                    throw IOReactorError(
+                        .ioUringUnavailable,
+                        errno: EPERM,
+                        reason: "io_uring_setup: simulated for a test"
+                    )
                 }
                 return try UringBackend(entries: start.ringEntries, log: start.log, loopIndex: self.index)
             } catch {

@@ -168,7 +168,10 @@ public final class ReactorServer: Sendable {
     }
 
     /// One loop's accept loop: a structured child task per connection, all on this loop.
-    private func acceptLoop(_ index: Int, handler: @escaping @Sendable (sending ReactorConnection) async throws -> Void) async {
+    private func acceptLoop(
+        _ index: Int,
+        handler: @escaping @Sendable (sending ReactorConnection) async throws -> Void
+    ) async {
         let loop = self.loops[index]
         let state = self.states[index]
         precondition(loop.inEventLoop, "the accept loop must run on its loop")

@@ -77,7 +77,13 @@ func checkErrno(_ error: Int32, _ name: StaticString, file: String, line: UInt) 
     case EBADF, EFAULT, ENOTSOCK:
         preconditionFailure("\(name) failed with errno \(error): a programmer error (\(file):\(line))")
     default:
-        throw IOReactorError(.systemCall, errno: error, reason: "\(name): \(errnoDescription(error))", file: file, line: line)
+        throw IOReactorError(
+            .systemCall,
+            errno: error,
+            reason: "\(name): \(errnoDescription(error))",
+            file: file,
+            line: line
+        )
     }
 }
 

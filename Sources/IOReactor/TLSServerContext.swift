@@ -87,13 +87,17 @@ public final class TLSServerContext: Sendable {
         if SSL_CTX_check_private_key(context) != 1 { throw Self.openSSLError("the key does not match the certificate") }
 
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
-        SSL_CTX_set_cert_verify_callback(context, { storeContext, argument in
-            guard let storeContext, let argument else { return 0 }
-            let server = Unmanaged<TLSServerContext>.fromOpaque(argument).takeUnretainedValue()
-            let result = server.verify(storeContext)
-            X509_STORE_CTX_set_error(storeContext, result)
-            return result == X509_V_OK ? 1 : 0
-        }, Unmanaged.passUnretained(self).toOpaque())
+        SSL_CTX_set_cert_verify_callback(
+            context,
+            { storeContext, argument in
+                guard let storeContext, let argument else { return 0 }
+                let server = Unmanaged<TLSServerContext>.fromOpaque(argument).takeUnretainedValue()
+                let result = server.verify(storeContext)
+                X509_STORE_CTX_set_error(storeContext, result)
+                return result == X509_V_OK ? 1 : 0
+            },
+            Unmanaged.passUnretained(self).toOpaque()
+        )
 
         let idContext = Array(configuration.sessionIDContext.utf8.prefix(Int(SSL_MAX_SID_CTX_LENGTH)))
         if SSL_CTX_set_session_id_context(context, idContext, UInt32(idContext.count)) != 1 {
@@ -239,7 +243,10 @@ public final class TLSServerContext: Sendable {
         return try result.get()
     }
 
-    private static func readPEMCertificates(from bio: OpaquePointer, what: String) throws(IOReactorError) -> [OpaquePointer] {
+    private static func readPEMCertificates(
+        from bio: OpaquePointer,
+        what: String
+    ) throws(IOReactorError) -> [OpaquePointer] {
         var certificates: [OpaquePointer] = []
         while let certificate = CKeystorm_PEM_read_X509(bio) { certificates.append(certificate) }
         ERR_clear_error()  // the end of input is reported as an error

@@ -9,9 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-@testable import IOReactor
 import Synchronization
 import Testing
+
+@testable import IOReactor
 
 @Suite("I/O backend selection")
 struct BackendSelectionTests {

@@ -22,11 +22,9 @@ struct LimitsTests {
     )
     func handshakeTimeout(backend: IOBackendKind) async throws {
         let pki = TestPKI.shared
-        try await withServer(
-            backend: backend,
-            tls: try makeServerTLS(),
-            configure: { $0.handshakeTimeout = .milliseconds(500) }
-        ) { (server: ReactorServer) async throws in
+        let shortHandshake: (inout ReactorConfiguration) -> Void = { $0.handshakeTimeout = .milliseconds(500) }
+        try await withServer(backend: backend, tls: try makeServerTLS(), configure: shortHandshake) {
+            (server: ReactorServer) async throws in
             let port = server.port
             // One client says nothing; another sends half a ClientHello-sized record header.
             let silentBox = try await onThread { UncheckedBox(try BlockingClient(port: port)) }
@@ -49,7 +47,8 @@ struct LimitsTests {
 
     @Test("an idle connection is closed at the idle timeout", .timeLimit(.minutes(1)), arguments: allBackends)
     func idleTimeout(backend: IOBackendKind) async throws {
-        try await withServer(backend: backend, tls: nil, configure: { $0.idleTimeout = .milliseconds(300) }) {
+        let shortIdle: (inout ReactorConfiguration) -> Void = { $0.idleTimeout = .milliseconds(300) }
+        try await withServer(backend: backend, tls: nil, configure: shortIdle) {
             (server: ReactorServer) async throws in
             let port = server.port
             let reply = try await onThread { () throws -> [UInt8] in
@@ -65,7 +64,9 @@ struct LimitsTests {
 
     @Test("connections over the maximum are closed at accept", .timeLimit(.minutes(1)), arguments: allBackends)
     func maxConnections(backend: IOBackendKind) async throws {
-        try await withServer(backend: backend, tls: nil, configure: { $0.maxConnections = 2 }) { (server: ReactorServer) async throws in
+        let twoConnections: (inout ReactorConfiguration) -> Void = { $0.maxConnections = 2 }
+        try await withServer(backend: backend, tls: nil, configure: twoConnections) {
+            (server: ReactorServer) async throws in
             let port = server.port
             let outcome = try await onThread { () throws -> [Bool] in
                 let first = try BlockingClient(port: port)

@@ -43,7 +43,8 @@ struct OpenSSLInteropTests {
         [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")]
     )
     func echo(backend: IOBackendKind, version: (flag: String, name: String)) async throws {
-        try await withServer(backend: backend, tls: try makeServerTLS(), handler: echoOnce) { (server: ReactorServer) async throws in
+        try await withServer(backend: backend, tls: try makeServerTLS(), handler: echoOnce) {
+            (server: ReactorServer) async throws in
             let output = try await sClient(port: server.port, version: version.flag, message: "keystorm-interop")
             #expect(output.contains("Protocol  : \(version.name)"), "\(output)")
             #expect(output.contains("keystorm-interop"), "\(output)")
@@ -58,12 +59,24 @@ struct OpenSSLInteropTests {
         ["-tls1_2", "-tls1_3"]
     )
     func resumption(backend: IOBackendKind, version: String) async throws {
-        let sessionFile = TestPKI.shared.directory + "/session-\(backend)\(version)-\(UInt32.random(in: 0...UInt32.max)).pem"
-        try await withServer(backend: backend, tls: try makeServerTLS(tickets: 1), handler: echoOnce) { (server: ReactorServer) async throws in
-            let first = try await sClient(port: server.port, version: version, extra: ["-sess_out", sessionFile], message: "first")
+        let sessionFile =
+            TestPKI.shared.directory + "/session-\(backend)\(version)-\(UInt32.random(in: 0...UInt32.max)).pem"
+        try await withServer(backend: backend, tls: try makeServerTLS(tickets: 1), handler: echoOnce) {
+            (server: ReactorServer) async throws in
+            let first = try await sClient(
+                port: server.port,
+                version: version,
+                extra: ["-sess_out", sessionFile],
+                message: "first"
+            )
             #expect(first.contains("New, TLSv1"), "\(first)")
             #expect(first.contains("first"), "\(first)")
-            let second = try await sClient(port: server.port, version: version, extra: ["-sess_in", sessionFile], message: "second")
+            let second = try await sClient(
+                port: server.port,
+                version: version,
+                extra: ["-sess_in", sessionFile],
+                message: "second"
+            )
             #expect(second.contains("Reused, TLSv1"), "\(second)")
             #expect(second.contains("second"), "\(second)")
         }

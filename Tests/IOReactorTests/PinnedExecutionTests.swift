@@ -71,12 +71,9 @@ struct PinnedExecutionTests {
             }
         }
         let pki = TestPKI.shared
-        try await withServer(
-            backend: backend,
-            tls: try makeServerTLS(),
-            configure: { $0.loopCount = 1 },
-            handler: handler
-        ) { (server: ReactorServer) async throws in
+        let oneLoop: (inout ReactorConfiguration) -> Void = { $0.loopCount = 1 }
+        try await withServer(backend: backend, tls: try makeServerTLS(), configure: oneLoop, handler: handler) {
+            (server: ReactorServer) async throws in
             let port = server.port
             let loop = server.loops[0]
             let context = try ClientTLSContext(identity: pki.client, caFile: pki.caCertificate)

@@ -16,7 +16,11 @@ import Testing
 
 @Suite("Graceful shutdown")
 struct ShutdownTests {
-    @Test("an in-flight request is answered, idle connections end, new ones are refused", .timeLimit(.minutes(1)), arguments: allBackends)
+    @Test(
+        "an in-flight request is answered, idle connections end, new ones are refused",
+        .timeLimit(.minutes(1)),
+        arguments: allBackends
+    )
     func drains(backend: IOBackendKind) async throws {
         let pki = TestPKI.shared
         let (started, startedContinuation) = AsyncStream<Void>.makeStream()

@@ -53,7 +53,8 @@ struct StreamTests {
     func dripFeed(backend: IOBackendKind, useTLS: Bool) async throws {
         let pki = TestPKI.shared
         let tls = useTLS ? try makeServerTLS() : nil
-        try await withServer(backend: backend, tls: tls, handler: frameEchoByteByByte) { (server: ReactorServer) async throws in
+        try await withServer(backend: backend, tls: tls, handler: frameEchoByteByByte) {
+            (server: ReactorServer) async throws in
             let port = server.port
             let ok = try await onThread { () throws -> Bool in
                 let client = try BlockingClient(port: port)
@@ -87,7 +88,8 @@ struct StreamTests {
             try await TestHandlers.echo(connection)
         }
         let context = try ClientTLSContext(identity: pki.client, caFile: pki.caCertificate)
-        try await withServer(backend: backend, tls: try makeServerTLS(tickets: 0), handler: handler) { (server: ReactorServer) async throws in
+        try await withServer(backend: backend, tls: try makeServerTLS(tickets: 0), handler: handler) {
+            (server: ReactorServer) async throws in
             let port = server.port
             let threads = 8
             let perThread = 125

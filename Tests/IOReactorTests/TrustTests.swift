@@ -56,22 +56,32 @@ final class SeenPeers: Sendable {
 
 @Suite("Client certificate trust")
 struct TrustTests {
-    @Test("a client from the trusted CA is served and its certificate is exposed", .timeLimit(.minutes(1)), arguments: allBackends)
+    @Test(
+        "a client from the trusted CA is served and its certificate is exposed",
+        .timeLimit(.minutes(1)),
+        arguments: allBackends
+    )
     func trustedClient(backend: IOBackendKind) async throws {
         let pki = TestPKI.shared
         let seen = SeenPeers()
         let expected = try TestPKI.fingerprint(ofCertificate: pki.client.certificate)
-        try await withServer(backend: backend, tls: try makeServerTLS(), handler: seen.handler) { (server: ReactorServer) async throws in
+        try await withServer(backend: backend, tls: try makeServerTLS(), handler: seen.handler) {
+            (server: ReactorServer) async throws in
             #expect(try await attempt(port: server.port, identity: pki.client) == .served)
         }
         #expect(seen.fingerprints.withLock { $0 } == [expected])
     }
 
-    @Test("refused in the handshake: unknown CA, no clientAuth EKU, no certificate", .timeLimit(.minutes(1)), arguments: allBackends)
+    @Test(
+        "refused in the handshake: unknown CA, no clientAuth EKU, no certificate",
+        .timeLimit(.minutes(1)),
+        arguments: allBackends
+    )
     func refusedClients(backend: IOBackendKind) async throws {
         let pki = TestPKI.shared
         let seen = SeenPeers()
-        try await withServer(backend: backend, tls: try makeServerTLS(), handler: seen.handler) { (server: ReactorServer) async throws in
+        try await withServer(backend: backend, tls: try makeServerTLS(), handler: seen.handler) {
+            (server: ReactorServer) async throws in
             for identity in [pki.rogueClient, pki.clientWithoutClientAuth, nil] {
                 for version in [TLS1_2_VERSION, TLS1_3_VERSION] {
                     let result = try await attempt(port: server.port, identity: identity, version: version)
@@ -79,7 +89,9 @@ struct TrustTests {
                     // The alert was flushed before the close, so the client knows why.
                     if case .refused(let reason) = result {
                         #expect(reason.contains("alert"), "\(reason)")
-                        if identity?.certificate == pki.rogueClient.certificate { #expect(reason.contains("unknown ca")) }
+                        if identity?.certificate == pki.rogueClient.certificate {
+                            #expect(reason.contains("unknown ca"))
+                        }
                     }
                 }
             }
@@ -89,7 +101,11 @@ struct TrustTests {
         #expect(seen.count == 1)
     }
 
-    @Test("a pinned self-signed client is served until its pin is removed", .timeLimit(.minutes(1)), arguments: allBackends)
+    @Test(
+        "a pinned self-signed client is served until its pin is removed",
+        .timeLimit(.minutes(1)),
+        arguments: allBackends
+    )
     func pinnedClient(backend: IOBackendKind) async throws {
         let pki = TestPKI.shared
         let pin = try TestPKI.fingerprint(ofCertificate: pki.selfSignedClient.certificate)
@@ -152,6 +168,8 @@ struct TrustTests {
             privateKey: .file(pki.client.key),
             trust: TrustPolicy()
         )
-        #expect(throws: IOReactorError(.tlsConfiguration, reason: "any")) { try TLSServerContext(configuration: mismatched) }
+        #expect(throws: IOReactorError(.tlsConfiguration, reason: "any")) {
+            try TLSServerContext(configuration: mismatched)
+        }
     }
 }

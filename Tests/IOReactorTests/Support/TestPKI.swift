@@ -70,7 +70,9 @@ struct TestPKI: Sendable {
         try extensions.write(toFile: path("ext.cnf"), atomically: true, encoding: .utf8)
 
         func key(_ name: String) throws {
-            try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("\(name).key")])
+            try openssl([
+                "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("\(name).key"),
+            ])
         }
         func selfSigned(_ name: String, subject: String, section: String) throws {
             try key(name)
@@ -82,9 +84,13 @@ struct TestPKI: Sendable {
         }
         func issued(_ name: String, by issuer: String, subject: String, section: String) throws {
             try key(name)
-            try openssl(["req", "-new", "-key", path("\(name).key"), "-subj", subject, "-config", path("ext.cnf"), "-out", path("\(name).csr")])
             try openssl([
-                "x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(issuer).pem"), "-CAkey", path("\(issuer).key"),
+                "req", "-new", "-key", path("\(name).key"), "-subj", subject, "-config", path("ext.cnf"), "-out",
+                path("\(name).csr"),
+            ])
+            try openssl([
+                "x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(issuer).pem"), "-CAkey",
+                path("\(issuer).key"),
                 "-set_serial", "\(UInt32.random(in: 1...UInt32.max))", "-days", "3",
                 "-extfile", path("ext.cnf"), "-extensions", section, "-out", path("\(name).pem"),
             ])
@@ -153,7 +159,8 @@ enum ProcessRunner {
     }
 
     /// Blocking: call it from a dedicated thread (``onThread(_:)``) in async tests.
-    static func run(_ executable: String, _ arguments: [String], input: Data?, timeoutSeconds: Double) throws -> Result {
+    static func run(_ executable: String, _ arguments: [String], input: Data?, timeoutSeconds: Double) throws -> Result
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
