@@ -140,6 +140,7 @@ extension ConnectionCore {
         _ tls: TLSSession,
         into buffer: UnsafeMutableRawBufferPointer
     ) throws(IOReactorError) -> Int? {
+        guard tls.mayHaveReadableData else { return nil }
         ERR_clear_error()
         let count = SSL_read(tls.ssl, buffer.baseAddress, Int32(clamping: buffer.count))
         let error = count > 0 ? SSL_ERROR_NONE : SSL_get_error(tls.ssl, count)
@@ -147,8 +148,11 @@ extension ConnectionCore {
         switch error {
         case SSL_ERROR_NONE: return Int(count)
         case SSL_ERROR_ZERO_RETURN: return 0
+        case SSL_ERROR_WANT_READ:
+            tls.inboundFresh = false
+            return nil
         // WANT_WRITE: the outbound BIO is full and the send in flight drains it; wait like WANT_READ.
-        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return nil
+        case SSL_ERROR_WANT_WRITE: return nil
         default:
             let failure = IOReactorError(.tls, reason: "SSL_read: \(drainOpenSSLErrors())")
             self.failure = failure

@@ -110,6 +110,8 @@ public final class ReactorLoop: @unchecked Sendable {
     private let eventFD: Int32
     /// Loop-thread state below.
     private var local: [Work] = []
+    /// The batch being run; kept to reuse its storage every turn.
+    private var running: [Work] = []
     private var timers = TimerHeap()
     private var timerSequence: UInt64 = 0
     private(set) var backend: (any IOBackend)!
@@ -279,8 +281,6 @@ public final class ReactorLoop: @unchecked Sendable {
 
     /// Runs queued jobs; jobs they enqueue run too, up to ``jobRoundsPerTurn`` rounds.
     private func runJobs() {
-        var batch: [Work] = []
-        batch.reserveCapacity(64)
         for _ in 0..<Self.jobRoundsPerTurn {
             if self.remoteAttention.load(ordering: .acquiring) {
                 let (remoteWork, stop) = self.remote.withLock { queue -> ([Work], Bool) in
@@ -294,9 +294,9 @@ public final class ReactorLoop: @unchecked Sendable {
                 if !remoteWork.isEmpty { self.local.append(contentsOf: remoteWork) }
             }
             if self.local.isEmpty { return }
-            swap(&batch, &self.local)
-            for work in batch { self.runOne(work) }
-            batch.removeAll(keepingCapacity: true)
+            swap(&self.running, &self.local)
+            for work in self.running { self.runOne(work) }
+            self.running.removeAll(keepingCapacity: true)
         }
     }
 

@@ -51,8 +51,16 @@ final class TLSSession {
         return UnsafeMutableRawBufferPointer(start: pointer, count: Int(count))
     }
 
+    /// `true` when ciphertext arrived since `SSL_read` last asked for more, so another `SSL_read`
+    /// can make progress. Lets a read skip the `SSL_read` that would only fail with WANT_READ.
+    var inboundFresh = true
+
+    /// `true` when `SSL_read` may return bytes without new ciphertext.
+    var mayHaveReadableData: Bool { self.inboundFresh || SSL_has_pending(self.ssl) == 1 }
+
     /// Marks `count` bytes written into ``inboundSpace()`` as received.
     func commitInbound(_ count: Int) {
+        self.inboundFresh = true
         var pointer: UnsafeMutablePointer<CChar>? = nil
         let committed = BIO_nwrite(self.network, &pointer, Int32(count))
         precondition(committed == count, "BIO_nwrite committed \(committed) of \(count)")
