@@ -11,6 +11,7 @@
 
 import Foundation
 import IOReactor
+import Synchronization
 import Testing
 
 @Suite("Timeouts and limits")
@@ -90,4 +91,70 @@ struct LimitsTests {
 struct UncheckedBox<T>: @unchecked Sendable {
     var value: T
     init(_ value: T) { self.value = value }
+}
+
+@Suite("Backpressure")
+struct BackpressureTests {
+    @Test(
+        "a client that stops reading blocks only its own writer, which fails at the idle timeout",
+        .timeLimit(.minutes(1)),
+        arguments: allBackends,
+        [false, true]
+    )
+    func stuckReader(backend: IOBackendKind, useTLS: Bool) async throws {
+        let pki = TestPKI.shared
+        let outcome = Mutex<String?>(nil)
+        // "flood" makes the handler write 8 MiB in 16 KiB writes; anything else is echoed.
+        let handler: @Sendable (sending ReactorConnection) async throws -> Void = { connection in
+            while let request = try await connection.receive() {
+                guard request == Array("flood".utf8) else {
+                    try await connection.write(request)
+                    continue
+                }
+                let chunk = [UInt8](repeating: 0x46, count: 16 * 1024)
+                do {
+                    for _ in 0..<512 { try await connection.write(chunk) }
+                    outcome.withLock { $0 = "finished" }
+                } catch {
+                    outcome.withLock { $0 = "\(error)" }
+                    throw error
+                }
+            }
+        }
+        let limits: (inout ReactorConfiguration) -> Void = {
+            $0.idleTimeout = .seconds(1)
+            $0.maxBufferedBytes = 64 * 1024
+        }
+        let tls = useTLS ? try makeServerTLS() : nil
+        try await withServer(backend: backend, tls: tls, configure: limits, handler: handler) {
+            (server: ReactorServer) async throws in
+            let port = server.port
+            let context = try ClientTLSContext(identity: pki.client, caFile: pki.caCertificate)
+            // The stuck client asks for a flood and never reads.
+            let stuck = try await onThread { () throws -> UncheckedBox<BlockingClient> in
+                let client = try BlockingClient(port: port)
+                if useTLS { try client.startTLS(context) }
+                try client.write(Array("flood".utf8))
+                return UncheckedBox(client)
+            }
+            // Meanwhile another client is served.
+            let echoed = try await onThread { () throws -> [UInt8] in
+                let client = try BlockingClient(port: port)
+                if useTLS { try client.startTLS(context) }
+                try client.write([1, 2, 3, 4])
+                return try client.read(count: 4)
+            }
+            #expect(echoed == [1, 2, 3, 4])
+            // The stuck writer gives up at the idle timeout (bounded wait, no timing assertion).
+            let failed = try await onThread { () -> Bool in
+                for _ in 0..<3000 {
+                    if outcome.withLock({ $0 }) != nil { break }
+                    usleep(10_000)
+                }
+                return outcome.withLock { $0 }?.contains("timeout") ?? false
+            }
+            #expect(failed, "\(outcome.withLock { $0 } ?? "still writing")")
+            _ = stuck
+        }
+    }
 }
