@@ -114,7 +114,8 @@ done
 reactor reactor-rr-epoll --backend epoll; record "reactor-epoll task" "$(load -m rr -c 100 -d "$SECS" -w "$WARMUP")"; stop
 
 echo "== (d) RSS per idle TLS connection, 10,000 open" >&2
-reactor reactor-idle; record "reactor-uring idle" "$(load -m idle -c 10000 -H 1)"; stop
+reactor reactor-idle; record "reactor-uring idle bio=2048" "$(load -m idle -c 10000 -H 1)"; stop
+reactor reactor-idle-1k --bio 1024; record "reactor-uring idle bio=1024" "$(load -m idle -c 10000 -H 1)"; stop
 nio; record "nio-niossl idle" "$(load -m idle -c 10000 -H 1)"; stop
 
 echo "raw results in $RAW" >&2
