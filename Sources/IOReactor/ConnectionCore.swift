@@ -278,10 +278,11 @@ final class ConnectionCore: @unchecked Sendable {
         if let deadline = self.handshakeDeadline {
             if deadline <= now { expired.other = true } else { next = deadline }
         }
-        if let deadline = self.readDeadline {
+        // A read or send that completed in this very turn is not timed out: its waiter runs next.
+        if let deadline = self.readDeadline, self.receiveOp.inFlight {
             if deadline <= now { expired.read = true } else { next = min(next ?? deadline, deadline) }
         }
-        if let deadline = self.writeDeadline {
+        if let deadline = self.writeDeadline, self.sendOp.inFlight {
             if deadline <= now { expired.other = true } else { next = min(next ?? deadline, deadline) }
         }
         if expired.read || expired.other {

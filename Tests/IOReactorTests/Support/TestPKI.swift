@@ -182,24 +182,35 @@ enum ProcessRunner {
 }
 
 /// Drains a pipe on its own thread so a chatty child never blocks on a full pipe.
+///
+/// It reads a `dup` of the pipe's descriptor that it alone closes, so the `Pipe` being released
+/// (and its descriptor number reused, say by a non-blocking socket) cannot affect it.
 final class OutputCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
     private let done = DispatchSemaphore(value: 0)
 
     init(_ handle: FileHandle) {
+        let fd = dup(handle.fileDescriptor)
         Thread.detachNewThread {
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                self.lock.withLock { self.data.append(chunk) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while fd >= 0 {
+                let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    self.lock.withLock { self.data.append(contentsOf: buffer[0..<count]) }
+                } else if count < 0 && (errno == EINTR || errno == EAGAIN) {
+                    usleep(1000)
+                } else {
+                    break
+                }
             }
+            if fd >= 0 { close(fd) }
             self.done.signal()
         }
     }
 
     func finish() -> String {
-        _ = self.done.wait(timeout: .now() + 10)
+        _ = self.done.wait(timeout: .now() + 30)
         return self.lock.withLock { String(decoding: self.data, as: UTF8.self) }
     }
 }
