@@ -31,19 +31,24 @@ public final class TLSServerContext: Sendable {
 
         init(_ policy: TrustPolicy) throws(IOReactorError) {
             guard let store = X509_STORE_new() else { throw TLSServerContext.openSSLError("X509_STORE_new") }
+            var anchors = 0
+            do throws(IOReactorError) {
+                for source in policy.caCertificates {
+                    for certificate in try TLSServerContext.loadCertificates(source) {
+                        defer { X509_free(certificate) }
+                        if X509_STORE_add_cert(store, certificate) != 1 {
+                            throw TLSServerContext.openSSLError("X509_STORE_add_cert")
+                        }
+                        anchors += 1
+                    }
+                }
+            } catch {
+                X509_STORE_free(store)  // self is not fully initialized, so deinit will not run
+                throw error
+            }
             self.store = store
             self.policy = policy
             self.pins = policy.pinnedFingerprints
-            var anchors = 0
-            for source in policy.caCertificates {
-                for certificate in try TLSServerContext.loadCertificates(source) {
-                    defer { X509_free(certificate) }
-                    if X509_STORE_add_cert(store, certificate) != 1 {
-                        throw TLSServerContext.openSSLError("X509_STORE_add_cert")
-                    }
-                    anchors += 1
-                }
-            }
             self.hasAnchors = anchors > 0
         }
 

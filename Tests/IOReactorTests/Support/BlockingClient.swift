@@ -62,11 +62,8 @@ final class BlockingClient {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard result == 0 else {
-            let error = errno
-            Glibc.close(fd)
-            throw TestFailure("connect: errno \(error)")
-        }
+        // No close here: `self` is fully initialized, so deinit closes `fd` when the init throws.
+        guard result == 0 else { throw TestFailure("connect: errno \(errno)") }
     }
 
     deinit {
