@@ -23,6 +23,7 @@ let package = Package(
     products: [
         .library(name: "KMIPCodec", targets: ["KMIPCodec"]),
         .library(name: "KMIPModel", targets: ["KMIPModel"]),
+        .library(name: "IOReactor", targets: ["IOReactor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -86,6 +87,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "KeystormPKITests", dependencies: ["KeystormPKI"], swiftSettings: swiftSettings),
+        // Thin C shim over the system liburing and OpenSSL (libssl-dev). No _GNU_SOURCE here: see shim.c.
+        .target(
+            name: "CKeystorm",
+            linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        // io_uring / epoll event loops and OpenSSL mutual TLS. Bytes only: imports no KMIP* target.
+        .target(name: "IOReactor", dependencies: ["CKeystorm"], swiftSettings: swiftSettings),
+        .testTarget(name: "IOReactorTests", dependencies: ["IOReactor", "CKeystorm"], swiftSettings: swiftSettings),
+        // Request/response server used only by Tuning/scripts/reactor-bench.sh.
+        .executableTarget(name: "reactor-bench-server", dependencies: ["IOReactor"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,105 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+internal import CKeystorm
+
+/// One accepted connection, handed to the handler of ``ReactorServer/run(handler:)`` after its
+/// TLS handshake succeeded.
+///
+/// A connection belongs to one ``ReactorLoop`` and must be used from it: from the handler's task
+/// (which prefers that loop) or from an actor pinned to ``serialExecutor``. Its methods are
+/// `nonisolated(nonsending)`, so they run in the caller's isolation without a hop. One reader and one
+/// writer at a time.
+///
+/// ```swift
+/// try await server.run { connection in
+///     while let request = try await connection.receive() {
+///         try await connection.write(request)
+///     }
+/// }
+/// ```
+public final class ReactorConnection {
+    let core: ConnectionCore
+
+    init(core: ConnectionCore) {
+        self.core = core
+    }
+
+    /// The loop this connection runs on.
+    public var loop: ReactorLoop { self.core.loop }
+
+    /// The loop's serial executor, for a per-connection actor:
+    /// `nonisolated var unownedExecutor: UnownedSerialExecutor { connection.serialExecutor }`.
+    public var serialExecutor: UnownedSerialExecutor { self.core.loop.serialExecutor.asUnownedSerialExecutor() }
+
+    /// The client certificate (DER and SHA-256), `nil` on a plain-text connection.
+    public var peerCertificate: PeerCertificate? { self.core.peerCertificate }
+
+    /// The negotiated TLS version (`TLSv1.2`, `TLSv1.3`), `nil` on a plain-text connection.
+    public var tlsVersion: String? { self.core.protocolVersion }
+
+    /// The peer's numeric address, `host:port` (IPv6 in brackets).
+    public var remoteAddress: String { self.core.remoteAddress }
+
+    /// `true` once the server began a graceful shutdown: finish the current request and return.
+    public var isDraining: Bool { self.core.state != .open }
+
+    /// Reads up to `buffer.count` bytes.
+    ///
+    /// Waits at most the idle timeout for data. During a graceful shutdown a read that would wait
+    /// returns 0.
+    /// - Parameter buffer: Where the bytes go.
+    /// - Returns: The number of bytes read; 0 at end of stream.
+    /// - Throws: ``IOReactorError`` (`.timeout`, `.connectionReset`, `.tls`, `.shutdown`, `.cancelled`).
+    nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
+        precondition(self.core.loop.inEventLoop, "a ReactorConnection is used off its loop")
+        return try await self.core.read(into: buffer)
+    }
+
+    /// Reads the bytes available now (at most `maxBytes`), waiting for at least one.
+    /// - Parameter maxBytes: The largest chunk returned.
+    /// - Returns: The bytes, or `nil` at end of stream.
+    /// - Throws: See ``read(into:)``.
+    nonisolated(nonsending) public func receive(maxBytes: Int = 16384) async throws -> [UInt8]? {
+        precondition(self.core.loop.inEventLoop, "a ReactorConnection is used off its loop")
+        return try await self.core.receiveChunk(maxBytes: maxBytes)
+    }
+
+    /// Writes `bytes` (which must stay valid until the call returns): encrypts and queues them, then starts sending. Returns once they are
+    /// buffered; waits when the connection's buffer is full (backpressure), at most the idle timeout.
+    /// - Throws: ``IOReactorError`` when the connection failed or was closed.
+    nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer) async throws {
+        precondition(self.core.loop.inEventLoop, "a ReactorConnection is used off its loop")
+        try await self.core.write(bytes)
+    }
+
+    /// Writes `bytes`; see ``write(_:)-(UnsafeRawBufferPointer)``.
+    nonisolated(nonsending) public func write(_ bytes: [UInt8]) async throws {
+        precondition(self.core.loop.inEventLoop, "a ReactorConnection is used off its loop")
+        try await self.core.write(bytes)
+    }
+
+    /// Waits until every written byte was handed to the kernel.
+    nonisolated(nonsending) public func flush() async throws {
+        precondition(self.core.loop.inEventLoop, "a ReactorConnection is used off its loop")
+        try await self.core.flush()
+    }
+
+    /// Sends close_notify (TLS), flushes, and closes the socket. Idempotent; the server also closes
+    /// the connection when the handler returns.
+    nonisolated(nonsending) public func close() async {
+        precondition(self.core.loop.inEventLoop, "a ReactorConnection is used off its loop")
+        await self.core.close()
+    }
+}
+
+@available(*, unavailable)
+extension ReactorConnection: Sendable {}

@@ -1,0 +1,246 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+internal import CKeystorm
+internal import Glibc
+internal import Synchronization
+
+/// A TCP (normally mutual-TLS) server over ``ReactorLoop``s: one loop per core, each with its own
+/// `SO_REUSEPORT` listener, and one structured child task per connection that runs on the loop.
+///
+/// ```swift
+/// var configuration = ReactorConfiguration()
+/// configuration.port = 5696
+/// configuration.tls = try TLSServerContext(configuration: tlsConfiguration)
+/// let server = try await ReactorServer(configuration: configuration)
+/// try await server.run { connection in
+///     // runs on the connection's loop thread, after a successful handshake
+/// }
+/// // elsewhere: server.shutdown(gracePeriod: .seconds(10))
+/// ```
+///
+/// ``run(handler:)`` returns once every loop stopped accepting and every handler finished, i.e.
+/// after ``shutdown(gracePeriod:)``. A server runs once.
+public final class ReactorServer: Sendable {
+    /// A loop's server-side state: its acceptor and live connections. Loop thread only.
+    final class LoopState: @unchecked Sendable {
+        var acceptor: Acceptor!
+        var connections: [ObjectIdentifier: ConnectionCore] = [:] {
+            didSet { if self.connections.isEmpty { self.resumeDrainWaiter() } }
+        }
+        var draining = false
+        var deadlinePassed = false
+        private var drainWaiter: UnsafeContinuation<Void, Never>?
+
+        /// Waits until every connection closed or the shutdown deadline passed.
+        nonisolated(nonsending) func waitForDrain() async {
+            guard !self.connections.isEmpty && !self.deadlinePassed else { return }
+            await withUnsafeContinuation { self.drainWaiter = $0 }
+        }
+
+        func resumeDrainWaiter() {
+            if let waiter = self.drainWaiter {
+                self.drainWaiter = nil
+                waiter.resume()
+            }
+        }
+    }
+
+    /// The event loops, in index order.
+    public let loops: [ReactorLoop]
+    /// The port the listeners are bound to.
+    public let port: Int
+    /// The backend the loops use.
+    public let backend: IOBackendKind
+    private let configuration: ReactorConfiguration
+    private let listeners: [Int32]
+    private let states: [LoopState]
+    private let active = Atomic<Int>(0)
+    private let refused = Atomic<Int>(0)
+    private let started = Atomic<Bool>(false)
+
+    /// Starts the loops (each creates its ring on its own thread) and binds the listeners.
+    /// - Parameter configuration: Address, loops, backend, TLS and limits.
+    /// - Throws: ``IOReactorError`` when a loop or listener cannot be set up, or io_uring is
+    ///   unavailable and ``ReactorConfiguration/ioBackend`` is ``IOBackendKind/uring``.
+    public init(configuration: ReactorConfiguration) async throws {
+        guard configuration.loopCount > 0 else {
+            throw IOReactorError(.invalidArgument, reason: "loopCount must be positive")
+        }
+        var loops: [ReactorLoop] = []
+        var kinds: [IOBackendKind] = []
+        do {
+            for index in 0..<configuration.loopCount {
+                let loop = try ReactorLoop(index: index)
+                let kind = try await withCheckedThrowingContinuation { continuation in
+                    do {
+                        try loop.start(
+                            kind: configuration.ioBackend,
+                            ringEntries: UInt32(clamping: configuration.ringEntries),
+                            simulateUringFailure: configuration.simulateUringFailure,
+                            log: configuration.log
+                        ) { result in continuation.resume(with: result) }
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
+                loops.append(loop)
+                kinds.append(kind)
+            }
+        } catch {
+            for loop in loops { loop.stop() }
+            throw error
+        }
+        var listeners: [Int32] = []
+        var port = configuration.port
+        for kind in kinds {
+            let fd = CKeystorm_listen(
+                configuration.host,
+                Int32(port),
+                Int32(clamping: configuration.backlog),
+                1,
+                kind == .epoll ? 1 : 0
+            )
+            if fd < 0 {
+                let error = Glibc.errno
+                for listener in listeners { _ = Glibc.close(listener) }
+                for loop in loops { loop.stop() }
+                throw IOReactorError(
+                    .systemCall,
+                    errno: error,
+                    reason: "listen on \(configuration.host):\(port): \(errnoDescription(error))"
+                )
+            }
+            if port == 0 { port = Int(CKeystorm_local_port(fd)) }
+            listeners.append(fd)
+        }
+        self.loops = loops
+        self.listeners = listeners
+        self.port = port
+        self.backend = kinds[0]
+        self.configuration = configuration
+        self.states = loops.map { _ in LoopState() }
+        configuration.log(
+            "listening on \(configuration.host):\(port) with \(loops.count) \(kinds[0]) loop(s)"
+                + (configuration.tls == nil ? " (plain TCP)" : " (mutual TLS)")
+        )
+    }
+
+    deinit {
+        if !self.started.load(ordering: .relaxed) {
+            for listener in self.listeners { _ = Glibc.close(listener) }
+        }
+        for loop in self.loops { loop.stop() }
+    }
+
+    /// Connections currently open (handshaking or being served).
+    public var activeConnections: Int { self.active.load(ordering: .relaxed) }
+
+    /// Connections closed at accept because ``ReactorConfiguration/maxConnections`` was reached.
+    public var refusedConnections: Int { self.refused.load(ordering: .relaxed) }
+
+    /// Accepts and serves connections until ``shutdown(gracePeriod:)``.
+    ///
+    /// Each accepted connection runs as a child task with the loop as its executor preference: it
+    /// does the TLS handshake (within the handshake timeout), then calls `handler`, then closes the
+    /// connection (close_notify, flush). A handler's error closes only its connection.
+    /// - Parameter handler: Serves one connection; runs on the connection's loop thread.
+    public func run(handler: @escaping @Sendable (sending ReactorConnection) async throws -> Void) async throws {
+        guard !self.started.exchange(true, ordering: .relaxed) else {
+            throw IOReactorError(.invalidArgument, reason: "a ReactorServer runs once")
+        }
+        await withDiscardingTaskGroup { group in
+            for index in self.loops.indices {
+                group.addTask(executorPreference: self.loops[index]) {
+                    await self.acceptLoop(index, handler: handler)
+                }
+            }
+        }
+        for loop in self.loops { loop.stop() }
+    }
+
+    /// One loop's accept loop: a structured child task per connection, all on this loop.
+    private func acceptLoop(
+        _ index: Int,
+        handler: @escaping @Sendable (sending ReactorConnection) async throws -> Void
+    ) async {
+        let loop = self.loops[index]
+        let state = self.states[index]
+        precondition(loop.inEventLoop, "the accept loop must run on its loop")
+        let acceptor = Acceptor(loop: loop, listener: self.listeners[index], log: self.configuration.log)
+        state.acceptor = acceptor
+        acceptor.start()
+        if state.draining { acceptor.stop() }
+        let limits = self.configuration.limits
+        let tls = self.configuration.tls
+        let maxConnections = self.configuration.maxConnections
+        await withDiscardingTaskGroup { group in
+            while let fd = await acceptor.next() {
+                if self.active.add(1, ordering: .relaxed).newValue > maxConnections {
+                    self.active.subtract(1, ordering: .relaxed)
+                    self.refused.add(1, ordering: .relaxed)
+                    _ = Glibc.close(fd)
+                    continue
+                }
+                let core = ConnectionCore(loop: loop, fd: fd, limits: limits, tls: tls)
+                state.connections[ObjectIdentifier(core)] = core
+                if state.draining { core.beginDrain() }
+                group.addTask {
+                    await self.serve(core, state: state, handler: handler)
+                }
+            }
+            // Accepting stopped (shutdown): give handlers the grace period, then cancel them.
+            await state.waitForDrain()
+            if !state.connections.isEmpty {
+                group.cancelAll()
+                for connection in state.connections.values { connection.forceClose() }
+            }
+        }
+    }
+
+    private func serve(
+        _ core: ConnectionCore,
+        state: LoopState,
+        handler: @Sendable (sending ReactorConnection) async throws -> Void
+    ) async {
+        do {
+            try await core.handshake()
+            try await handler(ReactorConnection(core: core))
+        } catch {
+            // The connection ends; others are unaffected. Handshake refusals are routine.
+        }
+        await core.close()
+        state.connections[ObjectIdentifier(core)] = nil
+        self.active.subtract(1, ordering: .relaxed)
+    }
+
+    /// Begins a graceful shutdown: stop accepting, let handlers finish their current request
+    /// (reads that would wait return end-of-stream), and after `gracePeriod` cancel the handlers
+    /// still running and close their connections (their I/O fails with ``IOReactorError/shutdown``).
+    /// Returns at once; ``run(handler:)`` returns when everything is closed.
+    /// - Parameter gracePeriod: How long in-flight handlers may take.
+    public func shutdown(gracePeriod: Duration = .seconds(10)) {
+        let grace = gracePeriod.nanoseconds
+        for (index, loop) in self.loops.enumerated() {
+            let state = self.states[index]
+            loop.execute {
+                guard !state.draining else { return }
+                state.draining = true
+                state.acceptor?.stop()
+                for connection in state.connections.values { connection.beginDrain() }
+                _ = loop.schedule(afterNanoseconds: grace) {
+                    state.deadlinePassed = true
+                    state.resumeDrainWaiter()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import IOReactor
+
+/// A throw-away PKI generated with the `openssl` CLI into a temporary directory, once per test run:
+/// an ECDSA P-256 CA, a server certificate (EKU serverAuth), client certificates with and without
+/// EKU clientAuth, a rogue CA with its own client, and a self-signed client for pinning.
+struct TestPKI: Sendable {
+    /// A certificate and key on disk.
+    struct Identity: Sendable {
+        var certificate: String
+        var key: String
+    }
+
+    let directory: String
+    let caCertificate: String
+    let server: Identity
+    let client: Identity
+    let clientWithoutClientAuth: Identity
+    let rogueClient: Identity
+    let selfSignedClient: Identity
+    let secondSelfSignedClient: Identity
+
+    /// The PKI shared by every test (generated on first use).
+    static let shared: TestPKI = {
+        do {
+            return try TestPKI.generate()
+        } catch {
+            fatalError("cannot generate the test PKI: \(error)")
+        }
+    }()
+
+    private static let extensions = """
+        [req]
+        distinguished_name = dn
+        [dn]
+        [ca]
+        basicConstraints = critical,CA:TRUE
+        keyUsage = critical,keyCertSign,cRLSign
+        subjectKeyIdentifier = hash
+        [server]
+        basicConstraints = CA:FALSE
+        keyUsage = critical,digitalSignature
+        extendedKeyUsage = serverAuth
+        subjectAltName = IP:127.0.0.1,DNS:localhost
+        [client]
+        basicConstraints = CA:FALSE
+        keyUsage = critical,digitalSignature
+        extendedKeyUsage = clientAuth
+        [noclientauth]
+        basicConstraints = CA:FALSE
+        keyUsage = critical,digitalSignature
+        extendedKeyUsage = serverAuth
+        """
+
+    static func generate() throws -> TestPKI {
+        let directory = NSTemporaryDirectory() + "keystorm-reactor-pki-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = { (name: String) in "\(directory)/\(name)" }
+        try extensions.write(toFile: path("ext.cnf"), atomically: true, encoding: .utf8)
+
+        func key(_ name: String) throws {
+            try openssl([
+                "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("\(name).key"),
+            ])
+        }
+        func selfSigned(_ name: String, subject: String, section: String) throws {
+            try key(name)
+            try openssl([
+                "req", "-x509", "-new", "-key", path("\(name).key"), "-subj", subject, "-days", "3",
+                "-config", path("ext.cnf"), "-extensions", section,
+                "-out", path("\(name).pem"),
+            ])
+        }
+        func issued(_ name: String, by issuer: String, subject: String, section: String) throws {
+            try key(name)
+            try openssl([
+                "req", "-new", "-key", path("\(name).key"), "-subj", subject, "-config", path("ext.cnf"), "-out",
+                path("\(name).csr"),
+            ])
+            try openssl([
+                "x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(issuer).pem"), "-CAkey",
+                path("\(issuer).key"),
+                "-set_serial", "\(UInt32.random(in: 1...UInt32.max))", "-days", "3",
+                "-extfile", path("ext.cnf"), "-extensions", section, "-out", path("\(name).pem"),
+            ])
+        }
+        try selfSigned("ca", subject: "/CN=Keystorm Test CA", section: "ca")
+        try selfSigned("rogue-ca", subject: "/CN=Rogue CA", section: "ca")
+        try issued("server", by: "ca", subject: "/CN=localhost", section: "server")
+        try issued("client", by: "ca", subject: "/CN=vcenter-1", section: "client")
+        try issued("client-noeku", by: "ca", subject: "/CN=no-client-auth", section: "noclientauth")
+        try issued("rogue-client", by: "rogue-ca", subject: "/CN=rogue", section: "client")
+        try selfSigned("pinned", subject: "/CN=pinned-vcenter", section: "client")
+        try selfSigned("pinned-2", subject: "/CN=pinned-vcenter-2", section: "client")
+        let identity = { (name: String) in Identity(certificate: path("\(name).pem"), key: path("\(name).key")) }
+        return TestPKI(
+            directory: directory,
+            caCertificate: path("ca.pem"),
+            server: identity("server"),
+            client: identity("client"),
+            clientWithoutClientAuth: identity("client-noeku"),
+            rogueClient: identity("rogue-client"),
+            selfSignedClient: identity("pinned"),
+            secondSelfSignedClient: identity("pinned-2")
+        )
+    }
+
+    /// The SHA-256 fingerprint of a PEM certificate file, as `openssl x509 -fingerprint` prints it.
+    static func fingerprint(ofCertificate path: String) throws -> CertificateFingerprint {
+        let output = try openssl(["x509", "-in", path, "-noout", "-fingerprint", "-sha256"])
+        guard let hex = output.split(separator: "=").last.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }),
+            let fingerprint = CertificateFingerprint(hex: hex)
+        else { throw TestFailure("cannot parse fingerprint output: \(output)") }
+        return fingerprint
+    }
+
+    /// Runs `/usr/bin/openssl` with `arguments` and returns its standard output; throws on failure.
+    @discardableResult
+    static func openssl(_ arguments: [String]) throws -> String {
+        let result = try ProcessRunner.run("/usr/bin/openssl", arguments, input: nil, timeoutSeconds: 30)
+        guard result.status == 0 else {
+            throw TestFailure("openssl \(arguments.joined(separator: " ")) failed: \(result.output)")
+        }
+        return result.output
+    }
+
+    /// A TLS configuration for the server certificate trusting the test CA.
+    func serverConfiguration(pins: Set<CertificateFingerprint> = []) -> TLSServerConfiguration {
+        TLSServerConfiguration(
+            certificateChain: .file(self.server.certificate),
+            privateKey: .file(self.server.key),
+            trust: TrustPolicy(caCertificates: [.file(self.caCertificate)], pinnedFingerprints: pins)
+        )
+    }
+}
+
+/// A test failure with a message.
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs a child process with a time limit, collecting standard output and error together.
+enum ProcessRunner {
+    struct Result {
+        var status: Int32
+        var output: String
+    }
+
+    /// Blocking: call it from a dedicated thread (``onThread(_:)``) in async tests.
+    static func run(_ executable: String, _ arguments: [String], input: Data?, timeoutSeconds: Double) throws -> Result
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(input) }
+        let reader = OutputCollector(output.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { process.terminate() }
+        try? stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: reader.finish())
+    }
+}
+
+/// Drains a pipe on its own thread so a chatty child never blocks on a full pipe.
+///
+/// It reads a `dup` of the pipe's descriptor that it alone closes, so the `Pipe` being released
+/// (and its descriptor number reused, say by a non-blocking socket) cannot affect it.
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        let fd = dup(handle.fileDescriptor)
+        Thread.detachNewThread {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while fd >= 0 {
+                let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    self.lock.withLock { self.data.append(contentsOf: buffer[0..<count]) }
+                } else if count < 0 && (errno == EINTR || errno == EAGAIN) {
+                    usleep(1000)
+                } else {
+                    break
+                }
+            }
+            if fd >= 0 { close(fd) }
+            self.done.signal()
+        }
+    }
+
+    func finish() -> String {
+        _ = self.done.wait(timeout: .now() + 30)
+        return self.lock.withLock { String(decoding: self.data, as: UTF8.self) }
+    }
+}
+
+/// Runs blocking `body` on a new thread (never on the cooperative pool) and awaits its result.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try body() })
+        }
+    }
+}
