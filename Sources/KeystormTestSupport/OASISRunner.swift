@@ -402,7 +402,7 @@ struct ResponseComparer {
             if item.tag == .responsePayload && operation == .query { ignored.formUnion(Self.queryDescriptions) }
             var occurrences: [TTLVTag: Int] = [:]
             var expected: [ExpectedItem] = []
-            for child in children where !ignored.contains(child.tag) {
+            for child in children where !ignored.contains(child.tag) && !Self.isServerPolicy(child) {
                 let n = occurrences[child.tag, default: 0]
                 occurrences[child.tag] = n + 1
                 let childPath = path + [KMIPXMLPathComponent(tag: child.tag, occurrence: n)]
@@ -445,7 +445,7 @@ struct ResponseComparer {
             guard case .structure(let children) = have.value else {
                 return Difference(path: path, detail: "expected a Structure, got \(Self.show(have))")
             }
-            let had = children.filter { !ignored.contains($0.tag) }
+            let had = children.filter { !ignored.contains($0.tag) && !Self.isServerPolicy($0) }
             if unordered { return self.matchSet(wanted, had, path: path) }
             return self.matchOrdered(wanted, had, path: path)
         }
@@ -507,6 +507,18 @@ struct ResponseComparer {
             return Difference(path: path + "/" + Self.name(had[extra].tag), detail: "unexpected \(Self.show(had[extra]))")
         }
         return nil
+    }
+
+    /// Attributes whose presence is the reference server's policy, not the protocol's: Lease Time
+    /// ("initially set by server", optional). Left out on both sides.
+    static func isServerPolicy(_ item: TTLVItem) -> Bool {
+        switch item.tag {
+        case .leaseTime: return true
+        case .attribute: return item.child(.attributeName)?.value == .textString("Lease Time")
+        case .attributeName: return item.value == .textString("Lease Time")
+        case .attributeReference: return item.value == .enumeration(TTLVTag.leaseTime.rawValue)
+        default: return false
+        }
     }
 
     /// Whether the Attribute Value at `path` belongs to an attribute that describes the reference

@@ -28,18 +28,28 @@ extension KMIPServerCore {
         guard case .enumeration(let algorithm)? = supplied.first(where: { $0.name == .standard(.cryptographicAlgorithm) })?.value else {
             throw KMIPError(.invalidField, "Create needs a Cryptographic Algorithm")
         }
-        guard CryptographicAlgorithm(rawValue: algorithm) == .aes else {
-            throw KMIPError(.invalidField, "Keystorm creates AES keys; Cryptographic Algorithm \(CryptographicAlgorithm(rawValue: algorithm).name) is not supported")
+        // AES for vCenter; Triple-DES (168-bit, three 64-bit keys with parity bits) because the
+        // Symmetric Key Foundry profile asks for it (SKFF-M-4).
+        let lengths: [Int32: Int]
+        switch CryptographicAlgorithm(rawValue: algorithm) {
+        case .aes: lengths = [128: 16, 192: 24, 256: 32]
+        case .des3: lengths = [168: 24]
+        default:
+            throw KMIPError(.invalidField, "Keystorm creates AES and Triple-DES keys; Cryptographic Algorithm \(CryptographicAlgorithm(rawValue: algorithm).name) is not supported")
         }
         guard case .integer(let length)? = supplied.first(where: { $0.name == .standard(.cryptographicLength) })?.value else {
             throw KMIPError(.invalidField, "Create needs a Cryptographic Length")
         }
-        guard [128, 192, 256].contains(length) else {
-            throw KMIPError(.invalidField, "an AES key is 128, 192 or 256 bits long, not \(length)")
+        guard let byteCount = lengths[length] else {
+            throw KMIPError(.invalidField, "a \(CryptographicAlgorithm(rawValue: algorithm).name) key is \(lengths.keys.sorted().map(String.init).joined(separator: ", ")) bits long, not \(length)")
+        }
+        if case .boolean(true)? = supplied.first(where: { $0.name == .standard(.quantumSafe) })?.value, length < 256 {
+            // KMIP 2.1 §4.44: a Quantum Safe object needs a quantum-safe strength (QS-M-2-21).
+            throw KMIPError(.generalFailure, "NOT_SAFE: a \(length)-bit key is not quantum safe")
         }
         let material: SecretBytes
         do {
-            material = try KeyGenerator.randomBytes(count: Int(length) / 8)
+            material = try KeyGenerator.randomBytes(count: byteCount)
         } catch {
             throw KMIPError(.cryptographicFailure, "the random number generator failed")
         }
@@ -48,6 +58,13 @@ extension KMIPServerCore {
             let mask = CryptographicUsageMask([.encrypt, .decrypt])
             attributes.append(Attribute(.cryptographicUsageMask, .integer(mask.rawValue)))
         }
+        // KMIP 1.4 §3.44: the generator that made the key: OpenSSL's CTR-DRBG over AES-256.
+        attributes.append(Attribute(.randomNumberGenerator, .structure([
+            TTLVItem(.rngAlgorithm, .enumeration(RNGAlgorithm.drbg.rawValue)),
+            TTLVItem(.cryptographicAlgorithm, .enumeration(CryptographicAlgorithm.aes.rawValue)),
+            TTLVItem(.cryptographicLength, .integer(256)),
+            TTLVItem(.drbgAlgorithm, .enumeration(DRBGAlgorithm.ctr.rawValue)),
+        ])))
         let uid = self.makeIdentifier()
         let record = try await self.newRecord(
             uid: uid,
@@ -67,7 +84,8 @@ extension KMIPServerCore {
     func clientAttributes(_ attributes: [Attribute], context: RequestContext) throws(KMIPError) -> [Attribute] {
         var seen: Set<AttributeName> = []
         for attribute in attributes {
-            guard AttributePolicy.clientMaySet(attribute.name) else {
+            // Fresh is "initially set by server or client", never modified by a client (KMIP 1.4 §3.34).
+            guard AttributePolicy.clientMaySet(attribute.name) || attribute.name == .standard(.fresh) else {
                 throw KMIPError(
                     context.version.major >= 2 ? .attributeReadOnly : .invalidField,
                     "attribute \(attribute.name) is set by the server"
@@ -114,6 +132,21 @@ extension KMIPServerCore {
             Attribute(.lastChangeDate, .dateTime(now)),
             Attribute(.originalCreationDate, .dateTime(now)),
         ]
+        if let material {
+            attributes.append(try Self.digestAttribute(of: material, keyFormatType: keyFormatType))
+        }
+        // KMIP 1.4 §3.34, §3.49-3.52: Fresh until first served; Sensitive and Extractable as the
+        // client set them (default not sensitive, extractable), and their history.
+        var sensitive = false
+        var extractable = true
+        if case .boolean(let value)? = clientAttributes.first(where: { $0.name == .standard(.sensitive) })?.value { sensitive = value }
+        if case .boolean(let value)? = clientAttributes.first(where: { $0.name == .standard(.extractable) })?.value { extractable = value }
+        for (tag, value) in [(TTLVTag.fresh, true), (.sensitive, sensitive), (.extractable, extractable)]
+        where !attributes.contains(where: { $0.name == .standard(tag) }) {
+            attributes.append(Attribute(tag, .boolean(value)))
+        }
+        attributes.append(Attribute(.alwaysSensitive, .boolean(sensitive)))
+        attributes.append(Attribute(.neverExtractable, .boolean(!extractable)))
         let stored = StoredObject(
             tenantID: context.tenantID,
             uniqueIdentifier: uid,
@@ -126,5 +159,30 @@ extension KMIPServerCore {
             updatedAt: now
         )
         return ObjectRecord(stored: stored, attributes: attributes)
+    }
+
+    /// The Digest attribute: SHA-256 over the key material in the format the object was created or
+    /// registered in: the Raw bytes, or the TTLV-encoded Key Material structure of a Transparent
+    /// Symmetric Key (TC-18.1).
+    ///
+    /// KMIP 1.4 §3.17, KMIP 2.1 §4.15
+    static func digestAttribute(of material: SecretBytes, keyFormatType: KeyFormatType) throws(KMIPError) -> Attribute {
+        let digest: [UInt8]
+        do {
+            if keyFormatType == .transparentSymmetricKey {
+                var encoded = TTLVItem(.keyMaterial, .structure([TTLVItem(.key, .byteString(material.copyBytes()))])).encoded()
+                defer { SecretBytes.wipe(&encoded) }
+                digest = try Digest.sha256(of: encoded)
+            } else {
+                digest = try Digest.sha256(of: material)
+            }
+        } catch {
+            throw KMIPError(.cryptographicFailure, "the key's digest could not be computed")
+        }
+        return Attribute(.digest, .structure([
+            TTLVItem(.hashingAlgorithm, .enumeration(HashingAlgorithm.sha256.rawValue)),
+            TTLVItem(.digestValue, .byteString(digest)),
+            TTLVItem(.keyFormatType, .enumeration(keyFormatType.rawValue)),
+        ]))
     }
 }

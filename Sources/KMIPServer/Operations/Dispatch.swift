@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import KMIPCodec
 import KMIPModel
 
 extension KMIPServerCore {
@@ -46,6 +47,11 @@ extension KMIPServerCore {
         case .reKey(let request): return .reKey(try await self.reKey(request, context: context, batch: &batch))
         case .check(let request): return .check(try await self.check(request, context: context, batch: &batch))
         case .other:
+            // KMIP 2.1 §6.1.26 Interop and §6.1.29 Log: test-harness markers and a client note; the
+            // audit log records the operation, the server has nothing else to do.
+            if context.version.major >= 2 && (operation == .interop || operation == .log) {
+                return .other(TTLVItem(.responsePayload, .structure([])))
+            }
             throw KMIPError(.operationNotSupported, "operation \(operation.name) is not supported")
         }
     }
@@ -77,6 +83,11 @@ extension KMIPServerCore {
     func target(_ identifier: UniqueIdentifier?, _ context: RequestContext, _ batch: inout BatchState) async throws(KMIPError) -> ObjectRecord {
         let uid = try self.resolve(identifier, batch)
         batch.lastIdentifier = uid
-        return try await self.load(uid, context)
+        do {
+            return try await self.load(uid, context)
+        } catch where error.reason == .itemNotFound && context.version.major >= 2 {
+            // KMIP 2.1 names the reason Object Not Found (BL-M-4-21).
+            throw KMIPError(.objectNotFound, error.message)
+        }
     }
 }

@@ -71,6 +71,12 @@ extension KMIPServerCore {
         } else {
             object = .symmetricKey(SymmetricKey(keyBlock: keyBlock))
         }
+        if case .boolean(true)? = record.first(.standard(.fresh))?.value {
+            // KMIP 1.4 §3.34: an object served to a client is no longer fresh.
+            var served = record
+            served.set(.fresh, .boolean(false))
+            try await self.save(served)
+        }
         batch.idPlaceholder = record.uniqueIdentifier
         return GetResponse(objectType: record.objectType, uniqueIdentifier: .text(record.uniqueIdentifier), object: object)
     }

@@ -26,7 +26,12 @@ extension KMIPServerCore {
         } else {
             var seen: Set<AttributeName> = []
             var selected: [Attribute] = []
-            for name in request.attributeNames where seen.insert(name).inserted {
+            for name in request.attributeNames {
+                guard seen.insert(name).inserted else {
+                    // KMIP 1.1 TC-17.1: a name given twice makes the request invalid.
+                    if context.version.major < 2 { throw KMIPError(.invalidMessage, "Attribute Name specified more than once: \(name)") }
+                    continue
+                }
                 selected += visible.filter { $0.name == name }
             }
             attributes = selected

@@ -48,7 +48,9 @@ extension KMIPServerCore {
         let limit = min(Int(request.maximumItems ?? Int32.max), self.configuration.maxLocateItems)
         let selected = Array(matches.dropFirst(offset).prefix(max(0, limit)))
         if let first = selected.first { batch.idPlaceholder = first }
-        let located: Int32? = context.version >= .v1_3 ? Int32(matches.count) : nil
+        // Located Items (1.3+) is optional; like the OASIS reference runs (TC-OFFSET-1-14), it is
+        // sent when the client pages with Offset Items.
+        let located: Int32? = context.version >= .v1_3 && request.offsetItems != nil ? Int32(matches.count) : nil
         return LocateResponse(locatedItems: located, uniqueIdentifiers: selected.map { .text($0) })
     }
 

@@ -26,7 +26,8 @@ extension KMIPServerCore {
         guard old.objectType == .symmetricKey, old.stored.wrappedKey != nil else {
             throw KMIPError(.illegalOperation, "only a symmetric key with key material can be re-keyed")
         }
-        guard old.state != .compromised && old.state != .destroyed && old.state != .destroyedCompromised else {
+        // A compromised key is re-keyed to replace it (TC-9.3); a destroyed one has no material.
+        guard old.state != .destroyed && old.state != .destroyedCompromised else {
             throw KMIPError.wrongState(context.version, "a \(old.state.name) key cannot be re-keyed")
         }
         let supplied = try self.clientAttributes(request.templateAttribute?.attributes ?? [], context: context)

@@ -52,7 +52,9 @@ extension KMIPServerCore {
             }
         }
         let uid = self.makeIdentifier()
-        let format: KeyFormatType = request.objectType == .symmetricKey ? .raw : keyBlock.keyFormatType
+        // The object keeps the format it was registered in: Get answers in it and the Digest is
+        // computed over it (TC-18.1).
+        let format = keyBlock.keyFormatType
         let record = try await self.newRecord(
             uid: uid,
             objectType: request.objectType,
