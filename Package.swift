@@ -27,6 +27,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
@@ -56,6 +57,16 @@ let package = Package(
         .testTarget(
             name: "KMIPServerTests",
             dependencies: ["KMIPServer", "KMIPModel", "KMIPCodec", "KeyStore", "RootKeys", "KeystormTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // The server and operator commands: the composition root, the only target that sees both
+        // the transport and the KMIP server.
+        .executableTarget(
+            name: "keystorm",
+            dependencies: [
+                "IOReactor", "KMIPServer", "KMIPModel", "KMIPCodec", "KeyStore", "RootKeys", "KeystormPKI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "KMIPCodecTests", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),

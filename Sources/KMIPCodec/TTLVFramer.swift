@@ -80,15 +80,18 @@ extension TTLV {
         offset: Int = 0
     ) throws(TTLVError) -> Int {
         precondition(header.count >= TTLV.headerSize, "a message header is eight bytes")
-        let h = Array(header.prefix(TTLV.headerSize))
-        let tag = TTLVTag(UInt32(h[0]) << 16 | UInt32(h[1]) << 8 | UInt32(h[2]))
+        var h: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &h) { raw in
+            for (i, byte) in header.prefix(TTLV.headerSize).enumerated() { raw[i] = byte }
+        }
+        let tag = TTLVTag(UInt32(h.0) << 16 | UInt32(h.1) << 8 | UInt32(h.2))
         guard tag.isStandard || tag.isExtension else {
             throw TTLVError(.invalidTag, offset: offset, tag: tag, reason: "a message must start with a KMIP tag")
         }
-        guard h[3] == TTLVType.structure.rawValue else {
+        guard h.3 == TTLVType.structure.rawValue else {
             throw TTLVError(.invalidType, offset: offset, tag: tag, reason: "a message must be a structure")
         }
-        let length = Int(h[4]) << 24 | Int(h[5]) << 16 | Int(h[6]) << 8 | Int(h[7])
+        let length = Int(h.4) << 24 | Int(h.5) << 16 | Int(h.6) << 8 | Int(h.7)
         guard length % 8 == 0 else {
             throw TTLVError(.invalidLength, offset: offset, tag: tag, reason: "structure length \(length) is not a multiple of eight")
         }

@@ -13,8 +13,8 @@
 /// A byte stream to one client, as the transport offers it (TLS already established).
 ///
 /// KMIPServer sees the network only through this protocol; the `keystorm` executable adapts the
-/// io_uring transport to it, and tests use an in-process pipe.
-public protocol KMIPByteChannel: Sendable {
+/// io_uring transport to it. A channel belongs to one connection's task; it need not be Sendable.
+public protocol KMIPByteChannel {
     /// The next bytes from the client; `nil` when the client closed its side.
     func receive() async throws -> [UInt8]?
     /// Sends bytes to the client.

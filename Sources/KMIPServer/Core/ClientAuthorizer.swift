@@ -15,24 +15,21 @@ import Synchronization
 /// Maps a verified client certificate to its tenant, from the allow-list in the store.
 ///
 /// A pinned certificate is found by its own fingerprint; a certificate issued by a trusted CA
-/// (vCenter's root CA, or Keystorm's client CA) by the fingerprint of a CA in its verified chain.
+/// (vCenter's root CA) by asking the caller, which can check signatures, whether the rule's CA
+/// issued it.
 /// The rules are a snapshot that `reload()` replaces atomically, so a change made by an operator
 /// applies to the next connection without a restart.
 public final class ClientAuthorizer: Sendable {
     public struct Snapshot: Sendable {
+        /// Pinned certificate fingerprint → tenant.
         public var pinned: [String: String]
-        public var authorities: [String: String]
         public var rules: [ClientRule]
 
         public init(rules: [ClientRule]) {
             self.rules = rules
             self.pinned = [:]
-            self.authorities = [:]
-            for rule in rules {
-                switch rule.kind {
-                case .pinnedCertificate: self.pinned[rule.fingerprint.lowercased()] = rule.tenantID
-                case .trustedCA: self.authorities[rule.fingerprint.lowercased()] = rule.tenantID
-                }
+            for rule in rules where rule.kind == .pinnedCertificate {
+                self.pinned[rule.fingerprint.lowercased()] = rule.tenantID
             }
         }
     }
@@ -55,20 +52,25 @@ public final class ClientAuthorizer: Sendable {
     /// The current rules.
     public var current: Snapshot { self.snapshot.withLock { $0 } }
 
-    /// The identity of a client whose chain the TLS layer verified.
+    /// The identity of a client whose certificate the TLS layer verified.
     ///
     /// - Parameters:
     ///   - leafFingerprint: SHA-256 (lower-case hex) of the client certificate's DER.
-    ///   - chainFingerprints: SHA-256 of each CA certificate in the verified chain.
+    ///   - issuedBy: Whether the CA of a ``ClientRule/Kind/trustedCA`` rule issued the certificate.
     /// - Returns: The client's identity, or `nil` when no rule admits it.
-    public func identify(leafFingerprint: String, chainFingerprints: [String]) -> ClientIdentity? {
+    public func identify(leafFingerprint: String, issuedBy: (ClientRule) -> Bool) -> ClientIdentity? {
         let leaf = leafFingerprint.lowercased()
-        return self.snapshot.withLock { snapshot in
-            if let tenant = snapshot.pinned[leaf] { return ClientIdentity(tenantID: tenant, fingerprint: leaf) }
-            for ca in chainFingerprints {
-                if let tenant = snapshot.authorities[ca.lowercased()] { return ClientIdentity(tenantID: tenant, fingerprint: leaf) }
-            }
-            return nil
+        let snapshot = self.current
+        if let tenant = snapshot.pinned[leaf] { return ClientIdentity(tenantID: tenant, fingerprint: leaf) }
+        for rule in snapshot.rules where rule.kind == .trustedCA && issuedBy(rule) {
+            return ClientIdentity(tenantID: rule.tenantID, fingerprint: leaf)
         }
+        return nil
+    }
+
+    /// Replaces the rules with `rules` (when the caller already read them).
+    public func update(_ rules: [ClientRule]) {
+        let fresh = Snapshot(rules: rules)
+        self.snapshot.withLock { $0 = fresh }
     }
 }

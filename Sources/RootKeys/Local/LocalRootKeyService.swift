@@ -29,7 +29,9 @@ import Synchronization
 /// - Delete removes the key's material from memory and from the sealed file; each buffer is zeroed
 ///   when the last operation using it finishes. Later unwraps throw ``RootKeyError/deleted``.
 ///
-/// One process should own a data directory at a time; the provider does not lock it.
+/// Several processes may share a data directory (a server and the `keystorm` CLI): changes hold
+/// an exclusive lock on `rootkeys.lock` and start from the file on disk, and ``refresh()`` (or an
+/// unknown key id) reloads what others wrote.
 public final class LocalRootKeyService: RootKeyService {
     /// The configuration it was opened with.
     public let configuration: Configuration
@@ -100,7 +102,9 @@ public final class LocalRootKeyService: RootKeyService {
         guard plaintext.count > 0 else {
             throw RootKeyError(.invalidArgument, reason: "cannot wrap an empty key")
         }
-        let (version, key) = try self.keys.withLock { try Self.usableKey(in: $0, id: rootKeyID, version: nil) }
+        let (version, key) = try await self.retryingUnknownKey {
+            try self.keys.withLock { try Self.usableKey(in: $0, id: rootKeyID, version: nil) }
+        }
         let header = LocalWrapEnvelope.Header(algorithm: self.configuration.wrapAlgorithm, version: version)
         let ciphertext = try LocalWrapEnvelope.seal(plaintext, key: key, header: header, aad: aad)
         return WrappedKey(ciphertext: ciphertext, rootKeyVersion: version)
@@ -114,7 +118,7 @@ public final class LocalRootKeyService: RootKeyService {
     ///   ``RootKeyError/invalidCiphertext`` for a malformed ciphertext, one whose version differs
     ///   from `wrapped.rootKeyVersion`, or a version the key never had.
     public func unwrap(_ wrapped: WrappedKey, rootKeyID: String, aad: [UInt8]) async throws -> UnwrapResult {
-        let (header, key, _) = try self.lookUp(wrapped, rootKeyID: rootKeyID)
+        let (header, key, _) = try await self.retryingUnknownKey { try self.lookUp(wrapped, rootKeyID: rootKeyID) }
         let plaintext = try LocalWrapEnvelope.open(wrapped.ciphertext, header: header, key: key, aad: aad)
         return UnwrapResult(plaintext: plaintext)
     }
@@ -200,12 +204,45 @@ extension LocalRootKeyService {
         _ change: @escaping @Sendable (inout [String: LocalRootKey]) throws -> Result
     ) async throws -> Result {
         try await self.io.run {
-            var keys = self.keys.withLock { $0 }
-            let result = try change(&keys)
-            let sealed = try LocalSealedKeyFile.seal(keys, masterKey: self.masterKey)
-            try sealed.withUnsafeBytes { try FileSystem.writeAtomically($0, to: self.sealedFilePath, mode: 0o600) }
+            // Another process (the `keystorm` CLI beside a running server) may own the file for a
+            // moment: hold the directory's lock, start from what is on disk, write, publish.
+            try FileSystem.withExclusiveLock(at: Self.path(self.configuration.dataDirectory, Self.lockFileName)) {
+                var keys = try self.readSealedFile() ?? self.keys.withLock { $0 }
+                let result = try change(&keys)
+                let sealed = try LocalSealedKeyFile.seal(keys, masterKey: self.masterKey)
+                try sealed.withUnsafeBytes { try FileSystem.writeAtomically($0, to: self.sealedFilePath, mode: 0o600) }
+                self.keys.withLock { $0 = keys }
+                return result
+            }
+        }
+    }
+
+    /// The lock file that serialises changes to `rootkeys.sealed` across processes.
+    static let lockFileName = "rootkeys.lock"
+
+    /// Reads the root keys as they are on disk now; `nil` when the file does not exist.
+    private func readSealedFile() throws -> [String: LocalRootKey]? {
+        guard let sealed = try FileSystem.readFile(at: self.sealedFilePath)?.bytes else { return nil }
+        return try LocalSealedKeyFile.open(sealed, masterKey: self.masterKey)
+    }
+
+    /// Re-reads `rootkeys.sealed`, so that root keys created, rotated, disabled or deleted by another
+    /// process (the `keystorm` CLI) take effect here. A deleted key's material leaves memory.
+    public func refresh() async throws {
+        try await self.io.run {
+            guard let keys = try self.readSealedFile() else { return }
             self.keys.withLock { $0 = keys }
-            return result
+        }
+    }
+
+    /// Runs `body`; when it fails because a root key is unknown here, refreshes from disk once and
+    /// retries (the key may have been created by another process).
+    private func retryingUnknownKey<T>(_ body: () throws -> T) async throws -> T {
+        do {
+            return try body()
+        } catch RootKeyError.notFound {
+            try await self.refresh()
+            return try body()
         }
     }
 

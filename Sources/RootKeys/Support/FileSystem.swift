@@ -119,6 +119,18 @@ enum FileSystem {
     }
 
     /// The directory part of `path` (`.` when there is none).
+    /// Runs `body` holding an exclusive `flock` on `path` (created 0600 when missing). Blocks the
+    /// calling thread while another process holds it: call it on the serial I/O queue only.
+    static func withExclusiveLock<T>(at path: String, _ body: () throws -> T) throws -> T {
+        guard let fd = try Self.syscall("open", path: path, { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }) else {
+            throw RootKeyError(.io, reason: "open(\(path)) failed")
+        }
+        defer { Self.closeFile(fd, path: path) }
+        try Self.syscall("flock", path: path) { flock(fd, LOCK_EX) }
+        defer { _ = flock(fd, LOCK_UN) }
+        return try body()
+    }
+
     static func parentDirectory(of path: String) -> String {
         var trimmed = Substring(path)
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }

@@ -1,0 +1,54 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import KeyStore
+
+struct TenantsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenants",
+        abstract: "Create and list tenants (each has its own root key, clients and keys).",
+        subcommands: [Create.self, List.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a tenant with a new root key.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The tenant id: letters, digits, '-', '_', '.'.") var id: String
+        @Option(help: "A display name.") var name: String?
+
+        func run() async throws {
+            let directory = try self.common.dataDirectory(self.common.resolver())
+            let (store, rootKeys) = try await directory.openExisting()
+            let tenant = try await TenantAdmin(store: store, rootKeys: rootKeys, dataDirectory: directory)
+                .createTenant(id: self.id, displayName: self.name)
+            print("created tenant \(tenant.id) (root key \(tenant.rootKey.provider):\(tenant.rootKey.keyID) v\(tenant.rootKey.version))")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants.")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let directory = try self.common.dataDirectory(self.common.resolver())
+            let (store, _) = try await directory.openExisting()
+            let tenants = try await store.tenants()
+            let rules = try await store.clients(tenantID: nil)
+            print("TENANT\tROOT KEY\tVERSION\tCLIENT RULES\tNAME")
+            for tenant in tenants {
+                let count = rules.filter { $0.tenantID == tenant.id }.count
+                print("\(tenant.id)\t\(tenant.rootKey.provider):\(tenant.rootKey.keyID)\t\(tenant.rootKey.version)\t\(count)\t\(tenant.displayName)")
+            }
+        }
+    }
+}

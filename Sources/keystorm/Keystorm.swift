@@ -1,0 +1,45 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+
+/// `keystorm`: the KMIP key server for vSphere and vSAN, and its operator commands.
+@main
+struct Keystorm: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keystorm",
+        abstract: "A KMIP key server for VMware vSphere and vSAN encryption.",
+        discussion: """
+            'keystorm serve' starts the server; on first start it creates the data directory with its
+            store, root key, certificates and a default tenant, and prints how to connect vCenter.
+            The other commands manage tenants, the clients they trust and their keys.
+            """,
+        subcommands: [ServeCommand.self, TenantsCommand.self, ClientsCommand.self, KeysCommand.self],
+        defaultSubcommand: nil
+    )
+}
+
+/// The options every command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "The data directory (config key data-dir, env KEYSTORM_DATA_DIR). Default: ./keystorm-data")
+    var dataDir: String?
+
+    @Option(name: .long, help: "A configuration file (env KEYSTORM_CONFIG).")
+    var config: String?
+
+    func resolver() throws -> SettingsResolver {
+        try SettingsResolver(configPath: self.config)
+    }
+
+    func dataDirectory(_ resolver: SettingsResolver) -> DataDirectory {
+        DataDirectory(path: resolver.string("data-dir", flag: self.dataDir, default: "./keystorm-data"))
+    }
+}

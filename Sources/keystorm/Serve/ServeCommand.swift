@@ -1,0 +1,174 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Dispatch
+import Foundation
+import IOReactor
+import KMIPServer
+import KeyStore
+import KeystormPKI
+import RootKeys
+
+/// `keystorm serve`: the KMIP server on the embedded defaults, or as configured.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the KMIP server (mutual TLS, port 5696).",
+        discussion: """
+            Every option has a configuration-file key (the option's name, e.g. listen, tls.cert)
+            and an environment variable (KEYSTORM_ and the key in capitals, e.g. KEYSTORM_LISTEN).
+            A flag beats the environment, which beats the file.
+            """
+    )
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address for KMIP (key listen). Default: 127.0.0.1:5696") var listen: String?
+    @Option(name: .customLong("tls-cert"), help: "Server certificate chain, PEM (key tls.cert). Default: generated in the data dir.") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "Server private key, PEM (key tls.key).") var tlsKey: String?
+    @Option(name: .customLong("client-ca"), help: "A CA bundle (PEM) whose client certificates act for the default tenant (key client-ca).") var clientCA: String?
+    @Option(help: "Where keys are stored: sqlite (key store). Default: sqlite in the data dir.") var store: String?
+    @Option(name: .customLong("root-keys"), help: "The root-key service: local (key root-keys). Default: local.") var rootKeys: String?
+    @Option(name: .customLong("io-backend"), help: "uring, epoll or automatic (key io-backend). Default: automatic.") var ioBackend: String?
+    @Option(help: "Event loops (key loops). Default: one per core.") var loops: Int?
+    @Option(name: .customLong("max-connections"), help: "Connection limit (key max-connections). Default: 10000.") var maxConnections: Int?
+    @Option(name: .customLong("handshake-timeout"), help: "Seconds a TLS handshake may take (key handshake-timeout). Default: 10.") var handshakeTimeout: Int?
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may idle (key idle-timeout). Default: 120.") var idleTimeout: Int?
+    @Option(name: .customLong("session-tickets"), help: "TLS session tickets per full handshake (key tls.session-tickets). Default: 1.") var sessionTickets: Int?
+    @Flag(name: .customLong("legacy-tls12-ciphers"), help: "Also offer AES128/256-SHA256 with RSA key exchange for old vCenters (key tls.legacy-ciphers).")
+    var legacyCiphers: Bool = false
+    @Option(name: .customLong("refresh-interval"), help: "Seconds between reloads of client rules and root keys (key refresh-interval). Default: 1.")
+    var refreshInterval: Int?
+
+    func run() async throws {
+        let settings = try self.common.resolver()
+        let directory = self.common.dataDirectory(settings)
+        let listen = try ListenAddress(parsing: settings.string("listen", flag: self.listen, default: "127.0.0.1:5696"), setting: "listen")
+        let storeKind = settings.string("store", flag: self.store, default: "sqlite")
+        guard storeKind == "sqlite" else { throw SettingsError("store '\(storeKind)' is not available; this build supports: sqlite") }
+        let rootKeyKind = settings.string("root-keys", flag: self.rootKeys, default: "local")
+        guard rootKeyKind == "local" else { throw SettingsError("root-keys '\(rootKeyKind)' is not available; this build supports: local") }
+        let backendText = settings.string("io-backend", flag: self.ioBackend, default: "automatic")
+        guard let backend = IOBackendKind(backendText) else { throw SettingsError("io-backend must be uring, epoll or automatic, not '\(backendText)'") }
+
+        // First start: data directory, PKI, store, root keys, default tenant and a test client.
+        let firstStart = !directory.exists
+        try directory.create()
+        let generatedTLS = try directory.ensurePKI(hostnames: Self.hostnames(listen))
+        let (store, rootKeys) = try await directory.open()
+        let admin = TenantAdmin(store: store, rootKeys: rootKeys, dataDirectory: directory)
+        var testClient: (certificate: String, key: String)?
+        if try await store.tenant(id: "default") == nil {
+            _ = try await admin.createTenant(id: "default", displayName: "Default tenant")
+            let issued = try await admin.issue(name: "keystorm-test-client", tenant: "default")
+            testClient = (issued.certificatePath, issued.keyPath)
+        }
+        if let bundle = settings.string("client-ca", flag: self.clientCA) {
+            let known = Set(try await store.clients(tenantID: "default").map(\.fingerprint))
+            let pem = try String(contentsOfFile: bundle, encoding: .utf8)
+            let fresh = try PEMCertificate.parseBundle(pem).filter { !known.contains($0.sha256Fingerprint) }
+            if !fresh.isEmpty { _ = try await admin.trustCA(pem: PEMCertificate.bundle(fresh), tenant: "default", label: "client-ca \(bundle)") }
+        }
+
+        // TLS and the trust policy from the client rules.
+        let certificatePath = settings.string("tls.cert", flag: self.tlsCert, default: directory.serverCertificate)
+        let keyPath = settings.string("tls.key", flag: self.tlsKey, default: directory.serverKey)
+        let trust = TrustState(store: store)
+        try await trust.load()
+        var tls = TLSServerConfiguration(certificateChain: .file(certificatePath), privateKey: .file(keyPath), trust: trust.policy)
+        tls.sessionTickets = try settings.integer("tls.session-tickets", flag: self.sessionTickets, default: 1)
+        if try settings.boolean("tls.legacy-ciphers", flag: self.legacyCiphers ? true : nil, default: false) {
+            tls.tls12Ciphers = TLSServerConfiguration.modernTLS12Ciphers + ":" + TLSServerConfiguration.legacyVCenterTLS12Ciphers
+        }
+        let tlsContext = try TLSServerContext(configuration: tls)
+        trust.attach(tlsContext)
+
+        var reactor = ReactorConfiguration()
+        reactor.host = listen.host
+        reactor.port = listen.port
+        reactor.ioBackend = backend
+        reactor.tls = tlsContext
+        reactor.loopCount = try settings.integer("loops", flag: self.loops, default: ReactorConfiguration.onlineProcessors)
+        reactor.maxConnections = try settings.integer("max-connections", flag: self.maxConnections, default: 10_000)
+        reactor.handshakeTimeout = .seconds(try settings.integer("handshake-timeout", flag: self.handshakeTimeout, default: 10))
+        reactor.idleTimeout = .seconds(try settings.integer("idle-timeout", flag: self.idleTimeout, default: 120))
+        reactor.log = { message in Log.info(message) }
+        let server = try await ReactorServer(configuration: reactor)
+
+        let core = KMIPServerCore(
+            store: store,
+            rootKeys: rootKeys,
+            audit: try AuditLogFile(path: directory.auditPath),
+            clock: { Int64(Date().timeIntervalSince1970) },
+            makeIdentifier: { UUID().uuidString.lowercased() }
+        )
+        let handler = KMIPConnectionHandler(executor: BatchExecutor(core: core))
+
+        Banner.print(
+            directory: directory,
+            listen: ListenAddress(host: listen.host, port: server.port),
+            backend: server.backend,
+            firstStart: firstStart,
+            generatedTLS: generatedTLS,
+            testClient: testClient,
+            serverCertificate: certificatePath
+        )
+
+        let signals = SignalHandler { signal in
+            Log.info("received \(signal); draining connections (up to 10 s)")
+            server.shutdown(gracePeriod: .seconds(10))
+        }
+        defer { withExtendedLifetime(signals) {} }
+
+        let interval = try settings.integer("refresh-interval", flag: self.refreshInterval, default: 1)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(max(1, interval)))
+                    do {
+                        try await trust.load()
+                        try await rootKeys.refresh()
+                    } catch {
+                        Log.error("reloading client rules and root keys failed: \(error)")
+                    }
+                }
+            }
+            group.addTask {
+                try await server.run { connection in
+                    guard let peer = connection.peerCertificate,
+                        let identity = trust.identify(peer)
+                    else {
+                        Log.info("refused \(connection.remoteAddress): no client rule admits its certificate")
+                        return
+                    }
+                    await handler.serve(ReactorByteChannel(connection: connection), client: identity)
+                }
+            }
+            // The server returns after a shutdown; then stop the refresher.
+            try await group.next()
+            group.cancelAll()
+        }
+        Log.info("stopped")
+    }
+
+    static func hostnames(_ listen: ListenAddress) -> [String] {
+        var names = [ProcessInfo.processInfo.hostName]
+        if !["0.0.0.0", "::", "127.0.0.1", "::1", "localhost"].contains(listen.host) { names.append(listen.host) }
+        return names.filter { !$0.isEmpty }
+    }
+}
+
+extension ListenAddress {
+    init(host: String, port: Int) {
+        // Safe: a host from a parsed address and a bound port.
+        try! self.init(parsing: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)", setting: "listen")
+    }
+}
