@@ -162,9 +162,14 @@ public struct OASISResult: Sendable, CustomStringConvertible {
 
     public var passed: Bool { self.difference == nil }
 
-    /// Whether a difference is an item we refused as Operation / Feature Not Supported.
+    /// The first exchange in which the server refused an item as Operation / Feature Not Supported.
+    public var firstUnsupportedExchange: Int?
+
+    /// Whether the case failed and the server refused one of its items as Operation / Feature Not
+    /// Supported (run with ``OASISRunner/continueAfterDifference`` to see refusals after the
+    /// first difference, e.g. the Poll of an asynchronous Locate answered synchronously).
     public var failedAsUnsupported: Bool {
-        self.differences.contains { $0.actualReason == .operationNotSupported || $0.actualReason == .featureNotSupported }
+        self.difference != nil && self.firstUnsupportedExchange != nil
     }
 
     public var description: String {
@@ -178,6 +183,7 @@ public struct OASISResult: Sendable, CustomStringConvertible {
             let reason = ResultReason(rawValue: raw)
             if reason == .operationNotSupported || reason == .featureNotSupported {
                 self.unsupported.append("exchange \(exchange) item \(i + 1): \(reason.name)")
+                if self.firstUnsupportedExchange == nil { self.firstUnsupportedExchange = exchange }
             }
         }
     }
@@ -402,9 +408,11 @@ struct ResponseComparer {
             if item.tag == .responsePayload && operation == .query { ignored.formUnion(Self.queryDescriptions) }
             var occurrences: [TTLVTag: Int] = [:]
             var expected: [ExpectedItem] = []
-            for child in children where !ignored.contains(child.tag) && !Self.isServerPolicy(child) {
+            for child in children {
+                // Occurrences count every child, as the placeholder paths do.
                 let n = occurrences[child.tag, default: 0]
                 occurrences[child.tag] = n + 1
+                if ignored.contains(child.tag) || Self.isServerPolicy(child) { continue }
                 let childPath = path + [KMIPXMLPathComponent(tag: child.tag, occurrence: n)]
                 expected.append(
                     ExpectedItem(
@@ -501,7 +509,11 @@ struct ResponseComparer {
             if candidates.count == 1, let difference = self.match(want.expectation, tag: want.tag, have: had[candidates[0]], path: label) {
                 return difference
             }
-            return Difference(path: label, detail: "missing: no \(Self.name(want.tag)) in the response matches \(Self.describe(want))")
+            let seen = candidates.map { Self.show(had[$0]) }.joined(separator: "; ")
+            return Difference(
+                path: label,
+                detail: "missing: no \(Self.name(want.tag)) in the response matches \(Self.describe(want)); unmatched: [\(seen)]"
+            )
         }
         if let extra = unused.first {
             return Difference(path: path + "/" + Self.name(had[extra].tag), detail: "unexpected \(Self.show(had[extra]))")

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import KMIPCodec
 import KMIPModel
 
 extension KMIPServerCore {
@@ -31,6 +32,17 @@ extension KMIPServerCore {
         }
     }
 
+    /// A Pre-Active object whose Activation Date has come is Active; an Active one whose
+    /// Deactivation Date has come is Deactivated (KMIP 1.4 §3.22, §3.26; TC-9.2).
+    static func applyLifecycleDates(_ record: inout ObjectRecord, now: Int64) {
+        func due(_ tag: TTLVTag) -> Bool {
+            if case .dateTime(let date)? = record.first(.standard(tag))?.value { return date <= now }
+            return false
+        }
+        if record.state == .preActive && due(.activationDate) { record.transition(to: .active, now: now) }
+        if record.state == .active && due(.deactivationDate) { record.transition(to: .deactivated, now: now) }
+    }
+
     func attributeNotFound(_ name: AttributeName, _ context: RequestContext) -> KMIPError {
         KMIPError(context.version.major >= 2 ? .attributeNotFound : .itemNotFound, "the object has no attribute \(name)")
     }
@@ -50,6 +62,7 @@ extension KMIPServerCore {
             )
         }
         let index = record.add(attribute.name, attribute.value)
+        Self.applyLifecycleDates(&record, now: context.now)
         record.touch(context.now)
         try await self.save(record)
         batch.idPlaceholder = record.uniqueIdentifier
@@ -77,6 +90,7 @@ extension KMIPServerCore {
         guard record.replace(attribute.name, index: index, with: attribute.value) else {
             throw KMIPError(context.version.major >= 2 ? .attributeInstanceNotFound : .itemNotFound, "attribute \(attribute.name) has no index \(index)")
         }
+        Self.applyLifecycleDates(&record, now: context.now)
         record.touch(context.now)
         try await self.save(record)
         batch.idPlaceholder = record.uniqueIdentifier
@@ -127,6 +141,7 @@ extension KMIPServerCore {
             throw KMIPError(.multiValuedAttribute, "attribute \(attribute.name) has several values; use Add or Modify Attribute")
         }
         record.set(attribute.name, attribute.value)
+        Self.applyLifecycleDates(&record, now: context.now)
         record.touch(context.now)
         try await self.save(record)
         batch.idPlaceholder = record.uniqueIdentifier

@@ -69,7 +69,9 @@ extension KMIPServerCore {
             return uid
         case nil, .enumeration(.idPlaceholder)?:
             guard let placeholder = batch.idPlaceholder else {
-                throw KMIPError(.missingData, "no Unique Identifier and no ID Placeholder from an earlier batch item")
+                // No earlier item named an object (e.g. a Locate that found none): there is no
+                // such item (TC-15.2).
+                throw KMIPError(.itemNotFound, "no Unique Identifier and no ID Placeholder from an earlier batch item")
             }
             return placeholder
         case .enumeration(let value)?:

@@ -33,6 +33,14 @@ extension KMIPServerCore {
             default: filters.append(attribute)
             }
         }
+        // KMIP 1.4 §4.9 Object Group Member: Fresh finds the group's members not yet served
+        // (TC-15.2); Default, a member chosen by server policy, is not offered.
+        switch request.objectGroupMember {
+        case nil: break
+        case .groupMemberFresh?: filters.append(Attribute(.fresh, .boolean(true)))
+        case let option?:
+            throw KMIPError(.featureNotSupported, "Object Group Member \(option.name) is not supported")
+        }
         if query.states == nil {
             query.states = [State.preActive, .active, .deactivated, .compromised].reduce(into: Set<UInt32>()) { $0.insert($1.rawValue) }
         }

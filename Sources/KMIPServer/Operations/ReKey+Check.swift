@@ -41,7 +41,7 @@ extension KMIPServerCore {
         }
         let carried: Set<TTLVTag> = [.uniqueIdentifier, .state, .initialDate, .lastChangeDate, .originalCreationDate, .keyFormatType,
             .activationDate, .deactivationDate, .destroyDate, .compromiseDate, .compromiseOccurrenceDate, .revocationReason, .link,
-            .objectType, .digest, .fresh]
+            .objectType, .digest, .fresh, .alwaysSensitive, .neverExtractable, .processStartDate, .protectStopDate]
         var attributes = old.attributes.filter {
             if case .standard(let tag) = $0.name { return !carried.contains(tag) }
             return true
@@ -50,8 +50,20 @@ extension KMIPServerCore {
             attributes.removeAll { $0.name == attribute.name }
             attributes.append(attribute)
         }
-        if let offset = request.offset {
-            attributes.removeAll { $0.name == .standard(.activationDate) }
+        // KMIP 1.4 §4.4: with an Offset, the new Activation Date is its Initial Date plus the offset
+        // and the other lifecycle dates keep their distance to it; without one, they are copied
+        // from the existing key (TC-9.3).
+        var activationShift: Int64 = 0
+        if let offset = request.offset, case .dateTime(let oldActivation)? = old.first(.standard(.activationDate))?.value {
+            activationShift = context.now + Int64(offset) - oldActivation
+        }
+        for tag in [TTLVTag.activationDate, .processStartDate, .protectStopDate, .deactivationDate]
+        where !supplied.contains(where: { $0.name == .standard(tag) }) {
+            if case .dateTime(let date)? = old.first(.standard(tag))?.value {
+                attributes.append(Attribute(tag, .dateTime(date + activationShift)))
+            }
+        }
+        if let offset = request.offset, !attributes.contains(where: { $0.name == .standard(.activationDate) }) {
             attributes.append(Attribute(.activationDate, .dateTime(context.now + Int64(offset))))
         }
         let uid = self.makeIdentifier()

@@ -19,6 +19,11 @@ extension KMIPServerCore {
     ///
     /// KMIP 1.4 §4.3, KMIP 2.1 §6.1.40
     func register(_ request: RegisterRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> RegisterResponse {
+        // An object type Keystorm does not keep is refused as such, before its attributes are read
+        // (a certificate's attributes are server-set ones).
+        guard request.objectType == .symmetricKey || request.objectType == .secretData else {
+            throw KMIPError(.featureNotSupported, "Keystorm registers Symmetric Keys and Secret Data, not \(request.objectType.name)")
+        }
         var attributes = try self.clientAttributes(request.attributes, context: context)
         let keyBlock: KeyBlock
         switch (request.objectType, request.object) {
