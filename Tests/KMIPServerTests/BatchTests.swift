@@ -131,4 +131,31 @@ struct BatchTests {
         let hex = key.map { String($0, radix: 16) }.joined()
         #expect(!log.contains(hex))
     }
+
+    @Test func aMalformedItemFailsAloneAndEchoesItsOperation() async throws {
+        let server = try await TestServer.make()
+        // Get Attributes whose Attribute Name is an Integer instead of a Text String.
+        let broken = TTLVItem(.batchItem, .structure([
+            TTLVItem(.operation, .enumeration(KMIPModel.Operation.getAttributes.rawValue)),
+            TTLVItem(.uniqueBatchItemID, .byteString([1])),
+            TTLVItem(.requestPayload, .structure([
+                TTLVItem(.uniqueIdentifier, .textString("x")),
+                TTLVItem(.attributeName, .integer(5)),
+            ])),
+        ]))
+        var encoder = KMIPEncoder(version: .v1_1)
+        encoder.writeStructure(.requestMessage) { e in
+            var header = RequestHeader(protocolVersion: .v1_1, batchCount: 2)
+            header.batchErrorContinuationOption = .continue
+            e.write(header)
+            e.write(broken)
+            e.write(.batchItem, RequestBatchItem(DiscoverVersionsRequest(), uniqueBatchItemID: [2]))
+        }
+        let response = try ResponseMessage(decoding: await server.send(encoder.bytes))
+        #expect(response.batchItems.count == 2)
+        expectFailure(response.batchItems[0], .invalidField)
+        #expect(response.batchItems[0].operation == .getAttributes)
+        #expect(response.batchItems[0].uniqueBatchItemID == [1])
+        #expect(response.batchItems[1].resultStatus == .success)
+    }
 }

@@ -49,22 +49,24 @@ public struct BatchExecutor: Sendable {
             let answerIn = configuration.supportedVersions.filter { $0.major == 1 }.max() ?? .v1_4
             return self.failure(version: answerIn, now: now, reason: reason, "protocol version \(requested) is not supported")
         }
-        let request: RequestMessage
+        // The header must be readable; a batch item that is not fails alone (KMIP 1.4 §11.1).
+        let header: RequestHeader
+        let items: [DecodedItem]
         do {
             var reader = try KMIPStructureReader(
                 document: document,
                 index: document.root,
                 context: KMIPCodingContext(version: requested, mode: .lenient)
             )
-            request = try RequestMessage(from: &reader)
+            header = try reader.decodeRequired(.requestHeader)
+            items = reader.takeAll(.batchItem).map { DecodedItem(index: $0, reader: reader) }
         } catch {
-            return self.failure(version: version, now: now, reason: .invalidMessage, "the request could not be read: \(error.reason)")
+            return self.failure(version: version, now: now, reason: .invalidMessage, "the request header could not be read: \(error.reason)")
         }
-        let header = request.header
-        if Int(header.batchCount) != request.batchItems.count || request.batchItems.isEmpty {
+        if Int(header.batchCount) != items.count || items.isEmpty {
             return self.failure(version: version, now: now, reason: .invalidMessage, "Batch Count does not match the batch items")
         }
-        if request.batchItems.count > configuration.maxBatchItems {
+        if items.count > configuration.maxBatchItems {
             return self.failure(version: version, now: now, reason: .invalidMessage, "more than \(configuration.maxBatchItems) batch items")
         }
         if header.batchErrorContinuationOption == .undo {
@@ -73,7 +75,7 @@ public struct BatchExecutor: Sendable {
                 now: now,
                 reason: .featureNotSupported,
                 "Batch Error Continuation Option Undo is not supported",
-                items: request.batchItems
+                items: items
             )
         }
         let continueOnError = header.batchErrorContinuationOption == .continue
@@ -81,15 +83,28 @@ public struct BatchExecutor: Sendable {
         var batch = BatchState()
         var results: [ResponseBatchItem] = []
         var audit: [AuditEvent] = []
-        for item in request.batchItems {
-            let result = await self.execute(item, context: context, batch: &batch)
+        for decoded in items {
+            let result: ResponseBatchItem
+            switch decoded.item {
+            case .success(let item):
+                result = await self.execute(item, context: context, batch: &batch)
+            case .failure(let failure):
+                batch.lastIdentifier = nil
+                result = ResponseBatchItem(
+                    operation: decoded.operation,
+                    uniqueBatchItemID: decoded.uniqueBatchItemID,
+                    resultStatus: .operationFailed,
+                    resultReason: failure.reason,
+                    resultMessage: failure.message
+                )
+            }
             results.append(result)
             audit.append(
                 AuditEvent(
                     time: now,
                     tenantID: client.tenantID,
                     clientFingerprint: client.fingerprint,
-                    operation: item.operation.name,
+                    operation: decoded.operation?.name ?? "unknown",
                     uniqueIdentifier: batch.lastIdentifier,
                     result: result.resultStatus == .success ? "success" : (result.resultReason?.name ?? "failed")
                 )
@@ -100,7 +115,7 @@ public struct BatchExecutor: Sendable {
             do {
                 try await sink.record(audit)
             } catch {
-                return self.failure(version: version, now: now, reason: .generalFailure, "the audit log could not be written", items: request.batchItems)
+                return self.failure(version: version, now: now, reason: .generalFailure, "the audit log could not be written", items: items)
             }
         }
         var response = ResponseMessage(
@@ -169,7 +184,7 @@ public struct BatchExecutor: Sendable {
         now: Int64,
         reason: ResultReason,
         _ message: String,
-        items: [RequestBatchItem] = []
+        items: [DecodedItem] = []
     ) -> [UInt8] {
         let failed: [ResponseBatchItem]
         if items.isEmpty {
@@ -187,6 +202,33 @@ public struct BatchExecutor: Sendable {
         }
         let response = ResponseMessage(header: self.header(version: version, now: now, count: failed.count, request: nil), batchItems: failed)
         return response.encoded()
+    }
+}
+
+/// One batch item of a request: decoded, or the reason it could not be, with the Operation and
+/// Unique Batch Item ID read leniently so that the failed item can still echo them.
+struct DecodedItem: Sendable {
+    var item: Result<RequestBatchItem, KMIPError>
+    var operation: Operation?
+    var uniqueBatchItemID: [UInt8]?
+
+    init(index: Int, reader: KMIPStructureReader) {
+        do {
+            let item = try reader.decode(RequestBatchItem.self, at: index)
+            self.item = .success(item)
+            self.operation = item.operation
+            self.uniqueBatchItemID = item.uniqueBatchItemID
+        } catch {
+            var fields = try? reader.reader(at: index)
+            self.operation = try? fields?.enumeration(.operation, as: Operation.self)
+            self.uniqueBatchItemID = try? fields?.byteString(.uniqueBatchItemID)
+            let reason: ResultReason
+            switch error.code {
+            case .unexpectedType, .invalidValue: reason = .invalidField
+            default: reason = .invalidMessage
+            }
+            self.item = .failure(KMIPError(reason, "the batch item could not be read: \(error.reason)"))
+        }
     }
 }
 
