@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import KMIPCodec
 import KMIPModel
 
 extension KMIPServerCore {
@@ -22,7 +23,9 @@ extension KMIPServerCore {
         return DiscoverVersionsResponse(protocolVersions: request.protocolVersions.filter { supported.contains($0) })
     }
 
-    /// Query: operations, object types and server information, as asked.
+    /// Query: operations, object types, server information and capabilities, as asked; other
+    /// query functions (application namespaces, extensions, RNGs, profiles, ...) have nothing to
+    /// report and are answered with nothing.
     ///
     /// KMIP 1.4 §4.25
     func query(_ request: QueryRequest, context: RequestContext) -> QueryResponse {
@@ -32,6 +35,18 @@ extension KMIPServerCore {
             case .queryOperations: response.operations = Self.supportedOperations + (context.version.major >= 2 ? [.setAttribute] : [])
             case .queryObjects: response.objectTypes = [.symmetricKey, .secretData]
             case .queryServerInformation: response.vendorIdentification = self.configuration.vendorIdentification
+            case .queryCapabilities where context.version >= .v1_3:
+                // KMIP 1.4 §2.1.28: no streaming, no asynchronous answers, no attestation; batches
+                // may Continue but not Undo (1.4 fields only for 1.4 and later).
+                var fields = [
+                    TTLVItem(.streamingCapability, .boolean(false)),
+                    TTLVItem(.asynchronousCapability, .boolean(false)),
+                    TTLVItem(.attestationCapability, .boolean(false)),
+                ]
+                if context.version >= .v1_4 {
+                    fields += [TTLVItem(.batchUndoCapability, .boolean(false)), TTLVItem(.batchContinueCapability, .boolean(true))]
+                }
+                response.capabilityInformation = [TTLVItem(.capabilityInformation, .structure(fields))]
             default: break
             }
         }
