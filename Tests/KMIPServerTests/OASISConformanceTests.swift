@@ -54,7 +54,6 @@ struct OASISConformanceTests {
     static let excluded: [String: String] = {
         let undo = "Batch Error Continuation Option Undo (refused with Feature Not Supported by design, issue #4)"
         let asymmetric = "asymmetric keys (Register of a Private or Public Key)"
-        let opaque = "Opaque Objects (Keystorm keeps Symmetric Keys and Secret Data, issue #4)"
         return [
             "TC_32_11_Asynchronous_Locate.xml": "asynchronous operations (Operation Pending, Poll, Cancel)",
             "TC_312_11_Register_Create_Get_attributes_Destroy.xml": "templates (Register of a Template object)",
@@ -63,9 +62,6 @@ struct OASISConformanceTests {
             "AX-M-1-14.xml": undo,
             "AX-M-2-14.xml": undo,
             "BL-M-2-21.xml": undo,
-            "BL-M-5-21.xml": opaque,
-            "OMOS-M-1-11.xml": opaque,
-            "OMOS-M-1-14.xml": opaque,
             "BL-M-6-21.xml": asymmetric,
             "BL-M-7-21.xml": asymmetric,
             "BL-M-8-21.xml": asymmetric,

@@ -105,7 +105,7 @@ extension KMIPServerCore {
     func newRecord(
         uid: String,
         objectType: ObjectType,
-        keyFormatType: KeyFormatType,
+        keyFormatType: KeyFormatType?,
         material: SecretBytes?,
         clientAttributes: [Attribute],
         context: RequestContext
@@ -126,14 +126,15 @@ extension KMIPServerCore {
         ]
         attributes += clientAttributes
         attributes += [
-            Attribute(.keyFormatType, .enumeration(keyFormatType.rawValue)),
             Attribute(.state, .enumeration(state.rawValue)),
             Attribute(.initialDate, .dateTime(now)),
             Attribute(.lastChangeDate, .dateTime(now)),
             Attribute(.originalCreationDate, .dateTime(now)),
         ]
-        if let material {
-            attributes.append(try Self.digestAttribute(of: material, keyFormatType: keyFormatType))
+        if let keyFormatType {
+            // Keys and Secret Data have a Key Format Type; an Opaque Object does not.
+            attributes.insert(Attribute(.keyFormatType, .enumeration(keyFormatType.rawValue)), at: attributes.count - 4)
+            if let material { attributes.append(try Self.digestAttribute(of: material, keyFormatType: keyFormatType)) }
         }
         // KMIP 1.4 §3.34, §3.49-3.52: Fresh until first served; Sensitive and Extractable as the
         // client set them (default not sensitive, extractable), and their history.
@@ -166,7 +167,7 @@ extension KMIPServerCore {
     /// Symmetric Key (TC-18.1).
     ///
     /// KMIP 1.4 §3.17, KMIP 2.1 §4.15
-    static func digestAttribute(of material: SecretBytes, keyFormatType: KeyFormatType) throws(KMIPError) -> Attribute {
+    static func digestAttribute(of material: SecretBytes, keyFormatType: KeyFormatType?) throws(KMIPError) -> Attribute {
         let digest: [UInt8]
         do {
             if keyFormatType == .transparentSymmetricKey {
@@ -182,7 +183,6 @@ extension KMIPServerCore {
         return Attribute(.digest, .structure([
             TTLVItem(.hashingAlgorithm, .enumeration(HashingAlgorithm.sha256.rawValue)),
             TTLVItem(.digestValue, .byteString(digest)),
-            TTLVItem(.keyFormatType, .enumeration(keyFormatType.rawValue)),
-        ]))
+        ] + (keyFormatType.map { [TTLVItem(.keyFormatType, .enumeration($0.rawValue))] } ?? [])))
     }
 }

@@ -34,6 +34,9 @@ extension KMIPServerCore {
         if let compression = request.keyCompressionType {
             throw KMIPError(.keyCompressionTypeNotSupported, "Key Compression Type \(compression.name) is not supported")
         }
+        if record.objectType == .opaqueObject {
+            return try await self.getOpaqueObject(record, request: request, context: context, batch: &batch)
+        }
         var storedFormat = KeyFormatType.raw
         if case .enumeration(let value)? = record.first(.standard(.keyFormatType))?.value {
             storedFormat = KeyFormatType(rawValue: value)
@@ -79,5 +82,27 @@ extension KMIPServerCore {
         }
         batch.idPlaceholder = record.uniqueIdentifier
         return GetResponse(objectType: record.objectType, uniqueIdentifier: .text(record.uniqueIdentifier), object: object)
+    }
+
+    /// Get of an Opaque Object: its Opaque Data Type and Value, as registered.
+    func getOpaqueObject(_ record: ObjectRecord, request: GetRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> GetResponse {
+        if let format = request.keyFormatType {
+            throw KMIPError(.keyFormatTypeNotSupported, "an Opaque Object has no Key Format Type \(format.name)")
+        }
+        var bytes = try await self.unwrap(record).copyBytes()
+        defer { SecretBytes.wipe(&bytes) }
+        guard bytes.count > 4 else { throw KMIPError(.generalFailure, "the stored Opaque Object \(record.uniqueIdentifier) is damaged") }
+        let type = bytes[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let object = ManagedObject.other(TTLVItem(.opaqueObject, .structure([
+            TTLVItem(.opaqueDataType, .enumeration(type)),
+            TTLVItem(.opaqueDataValue, .byteString(Array(bytes[4...]))),
+        ])))
+        if case .boolean(true)? = record.first(.standard(.fresh))?.value {
+            var served = record
+            served.set(.fresh, .boolean(false))
+            try await self.save(served)
+        }
+        batch.idPlaceholder = record.uniqueIdentifier
+        return GetResponse(objectType: .opaqueObject, uniqueIdentifier: .text(record.uniqueIdentifier), object: object)
     }
 }

@@ -14,17 +14,21 @@ import KMIPModel
 import RootKeys
 
 extension KMIPServerCore {
-    /// Register: store a Symmetric Key (Raw or Transparent Symmetric Key) or Secret Data the client
-    /// supplies; its material is wrapped under the tenant's root key like a created key's.
+    /// Register: store a Symmetric Key (Raw or Transparent Symmetric Key), Secret Data or an Opaque
+    /// Object the client supplies; its material is wrapped under the tenant's root key like a
+    /// created key's.
     ///
     /// KMIP 1.4 §4.3, KMIP 2.1 §6.1.40
     func register(_ request: RegisterRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> RegisterResponse {
         // An object type Keystorm does not keep is refused as such, before its attributes are read
         // (a certificate's attributes are server-set ones).
-        guard request.objectType == .symmetricKey || request.objectType == .secretData else {
-            throw KMIPError(.featureNotSupported, "Keystorm registers Symmetric Keys and Secret Data, not \(request.objectType.name)")
+        guard [.symmetricKey, .secretData, .opaqueObject].contains(request.objectType) else {
+            throw KMIPError(.featureNotSupported, "Keystorm registers Symmetric Keys, Secret Data and Opaque Objects, not \(request.objectType.name)")
         }
         var attributes = try self.clientAttributes(request.attributes, context: context)
+        if request.objectType == .opaqueObject {
+            return try await self.registerOpaqueObject(request, attributes: attributes, context: context, batch: &batch)
+        }
         let keyBlock: KeyBlock
         switch (request.objectType, request.object) {
         case (.symmetricKey, .symmetricKey(let key)):
@@ -66,6 +70,41 @@ extension KMIPServerCore {
             keyFormatType: format,
             material: material,
             clientAttributes: attributes,
+            context: context
+        )
+        try await self.insert(record)
+        batch.idPlaceholder = uid
+        batch.lastIdentifier = uid
+        return RegisterResponse(uniqueIdentifier: .text(uid))
+    }
+
+    /// An Opaque Object (OMOS-M-1, BL-M-5): its Opaque Data Type (4 bytes, big-endian) and Opaque
+    /// Data Value are wrapped together; the Digest covers the value.
+    ///
+    /// KMIP 1.4 §2.2.8, KMIP 2.1 §2.2.8
+    func registerOpaqueObject(
+        _ request: RegisterRequest,
+        attributes: [Attribute],
+        context: RequestContext,
+        batch: inout BatchState
+    ) async throws(KMIPError) -> RegisterResponse {
+        guard case .other(let item) = request.object, item.tag == .opaqueObject,
+            case .enumeration(let type)? = item.child(.opaqueDataType)?.value,
+            case .byteString(var value)? = item.child(.opaqueDataValue)?.value, !value.isEmpty
+        else {
+            throw KMIPError(.invalidField, "an Opaque Object needs an Opaque Data Type and a non-empty Opaque Data Value")
+        }
+        let typeBytes = [UInt8(type >> 24), UInt8((type >> 16) & 0xFF), UInt8((type >> 8) & 0xFF), UInt8(type & 0xFF)]
+        let material = SecretBytes(typeBytes + value)
+        let digest = try Self.digestAttribute(of: SecretBytes(value), keyFormatType: nil)
+        SecretBytes.wipe(&value)
+        let uid = self.makeIdentifier()
+        let record = try await self.newRecord(
+            uid: uid,
+            objectType: .opaqueObject,
+            keyFormatType: nil,
+            material: material,
+            clientAttributes: attributes + [digest],
             context: context
         )
         try await self.insert(record)
