@@ -106,6 +106,13 @@ let package = Package(
         // io_uring / epoll event loops and OpenSSL mutual TLS. Bytes only: imports no KMIP* target.
         .target(name: "IOReactor", dependencies: ["CKeystorm"], swiftSettings: swiftSettings),
         .testTarget(name: "IOReactorTests", dependencies: ["IOReactor", "CKeystorm"], swiftSettings: swiftSettings),
+        // The live server: the built `keystorm` binary over mutual TLS (vCenter replay, OASIS,
+        // PyKMIP, tenants, kill -9). Depends on the executable so that SwiftPM builds it first.
+        .testTarget(
+            name: "KeystormIntegrationTests",
+            dependencies: ["keystorm", "KeystormTestSupport", "KMIPModel", "KMIPCodec", "CKeystorm"],
+            swiftSettings: swiftSettings
+        ),
         // Request/response server used only by Tuning/scripts/reactor-bench.sh.
         .executableTarget(name: "reactor-bench-server", dependencies: ["IOReactor"], swiftSettings: swiftSettings),
     ],

@@ -15,7 +15,7 @@ import KMIPModel
 
 /// Replays the requests of the real vCenter 7.0.3 capture (read from `../shared`, never copied
 /// into the repository) against any server, substituting the server's own unique identifiers.
-struct VCenterReplay {
+public struct VCenterReplay {
     struct Row {
         var session: String
         var direction: String
@@ -23,19 +23,19 @@ struct VCenterReplay {
         var bytes: [UInt8]
     }
 
-    struct Mismatch: CustomStringConvertible {
-        var index: Int
-        var what: String
-        var description: String { "request \(self.index): \(self.what)" }
+    public struct Mismatch: Sendable, CustomStringConvertible {
+        public var index: Int
+        public var what: String
+        public var description: String { "request \(self.index): \(self.what)" }
     }
 
-    static let path: String = {
-        let here = URL(fileURLWithPath: #filePath)
-        return here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/kmip-vectors/derived/vmware-vcenter-7.0.3-wire.tsv").path
+    /// `../shared/kmip-vectors/derived/vmware-vcenter-7.0.3-wire.tsv` beside the package.
+    public static let path: String = {
+        URL(fileURLWithPath: Fixtures.packageRoot).deletingLastPathComponent()
+            .appendingPathComponent("shared/kmip-vectors/derived/vmware-vcenter-7.0.3-wire.tsv").path
     }()
 
-    static var isAvailable: Bool { FileManager.default.fileExists(atPath: path) }
+    public static var isAvailable: Bool { FileManager.default.fileExists(atPath: path) }
 
     static func rows() throws -> [Row] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -73,7 +73,7 @@ struct VCenterReplay {
     /// captured one: same operations and batch item IDs, success where the capture succeeded, and
     /// success too for the custom-attribute batches the captured server failed to parse; the
     /// payloads hold the same fields.
-    static func run(send: ([UInt8]) async throws -> [UInt8]) async throws -> (requests: Int, mismatches: [Mismatch]) {
+    public static func run(send: ([UInt8]) async throws -> [UInt8]) async throws -> (requests: Int, mismatches: [Mismatch]) {
         let rows = try rows()
         var map: [String: String] = [:]
         var mismatches: [Mismatch] = []
