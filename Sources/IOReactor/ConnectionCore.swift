@@ -329,8 +329,8 @@ final class ConnectionCore: @unchecked Sendable {
         guard self.state != .closing && self.state != .closed else { return }
         self.state = .closing
         if let tls = self.tls, self.handshakeDone, self.failure == nil {
-            ERR_clear_error()
             _ = SSL_shutdown(tls.ssl)
+            ERR_clear_error()  // keep the loop thread's error queue empty between operations
         }
         if self.failure == nil { try? await self.flush() }
         if self.receiveOp.inFlight || self.sendOp.inFlight {
