@@ -61,6 +61,9 @@ extension ConnectionCore {
         self.peerCertificate = TLSServerContext.fingerprint(of: leaf)
         self.protocolVersion = tls.protocolVersion
         self.handshakeDone = true
+        // From here on, reads and writes rely on the loop thread's error queue being empty between
+        // operations (every failure path drains it), which saves an ERR_clear_error per call.
+        ERR_clear_error()
     }
 
     /// Receives ciphertext straight into the inbound BIO.
@@ -141,7 +144,6 @@ extension ConnectionCore {
         into buffer: UnsafeMutableRawBufferPointer
     ) throws(IOReactorError) -> Int? {
         guard tls.mayHaveReadableData else { return nil }
-        ERR_clear_error()
         let count = SSL_read(tls.ssl, buffer.baseAddress, Int32(clamping: buffer.count))
         let error = count > 0 ? SSL_ERROR_NONE : SSL_get_error(tls.ssl, count)
         self.kickSend()  // SSL_read may answer a KeyUpdate or send an alert
@@ -184,7 +186,6 @@ extension ConnectionCore {
         let total = source.withBytes { $0.count }
         while offset < total {
             if let failure = self.failure { throw failure }
-            ERR_clear_error()
             let count = source.withBytes { bytes in
                 SSL_write(tls.ssl, bytes.baseAddress! + offset, Int32(clamping: bytes.count - offset))
             }

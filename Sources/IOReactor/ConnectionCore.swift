@@ -107,6 +107,17 @@ final class ConnectionCore: @unchecked Sendable {
         let generation = self.receiveOp.generation
         if let timeout { self.setDeadline(.read, after: timeout) }
         defer { self.readDeadline = nil }
+        if self.isServingTask {
+            // The server's cancellation handler for this task covers the read.
+            if Task.isCancelled { self.cancelOperations(.task, send: false) }
+            return await withUnsafeContinuation { continuation in
+                if self.receiveOp.inFlight {
+                    self.receiveWaiter = continuation
+                } else {
+                    continuation.resume(returning: self.lastReceiveResult)
+                }
+            }
+        }
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
                 if self.receiveOp.inFlight {
@@ -124,6 +135,22 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     private var lastReceiveResult: Int32 = 0
+
+    /// The task ``ReactorServer`` serves this connection in; its cancellation is handled once, in
+    /// ``servingTaskCancelled()``, so reads from it need no cancellation record of their own.
+    /// Only compared for identity, and cleared before that task ends.
+    var servingTask: UnsafeCurrentTask?
+
+    /// `true` when the caller is the serving task.
+    private var isServingTask: Bool {
+        guard let servingTask = self.servingTask else { return false }
+        return withUnsafeCurrentTask { $0 == servingTask }
+    }
+
+    /// The serving task was cancelled: end its read in flight (later reads see `Task.isCancelled`).
+    func servingTaskCancelled() {
+        if self.receiveOp.inFlight { self.cancelOperations(.task, send: false) }
+    }
 
     private func receiveCompleted(_ result: Int32) {
         self.lastReceiveResult = result
@@ -329,8 +356,8 @@ final class ConnectionCore: @unchecked Sendable {
         guard self.state != .closing && self.state != .closed else { return }
         self.state = .closing
         if let tls = self.tls, self.handshakeDone, self.failure == nil {
-            ERR_clear_error()
             _ = SSL_shutdown(tls.ssl)
+            ERR_clear_error()  // keep the loop thread's error queue empty between operations
         }
         if self.failure == nil { try? await self.flush() }
         if self.receiveOp.inFlight || self.sendOp.inFlight {

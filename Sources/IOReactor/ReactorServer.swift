@@ -151,18 +151,23 @@ public final class ReactorServer: Sendable {
     ///
     /// Each accepted connection runs as a child task with the loop as its executor preference: it
     /// does the TLS handshake (within the handshake timeout), then calls `handler`, then closes the
-    /// connection (close_notify, flush). A handler's error closes only its connection.
+    /// connection (close_notify, flush). A handler's error closes only its connection. Cancelling
+    /// the calling task is a shutdown with no grace period.
     /// - Parameter handler: Serves one connection; runs on the connection's loop thread.
     public func run(handler: @escaping @Sendable (sending ReactorConnection) async throws -> Void) async throws {
         guard !self.started.exchange(true, ordering: .relaxed) else {
             throw IOReactorError(.invalidArgument, reason: "a ReactorServer runs once")
         }
-        await withDiscardingTaskGroup { group in
-            for index in self.loops.indices {
-                group.addTask(executorPreference: self.loops[index]) {
-                    await self.acceptLoop(index, handler: handler)
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                for index in self.loops.indices {
+                    group.addTask(executorPreference: self.loops[index]) {
+                        await self.acceptLoop(index, handler: handler)
+                    }
                 }
             }
+        } onCancel: {
+            self.shutdown(gracePeriod: .zero)
         }
         for loop in self.loops { loop.stop() }
     }
@@ -211,11 +216,19 @@ public final class ReactorServer: Sendable {
         state: LoopState,
         handler: @Sendable (sending ReactorConnection) async throws -> Void
     ) async {
-        do {
-            try await core.handshake()
-            try await handler(ReactorConnection(core: core))
-        } catch {
-            // The connection ends; others are unaffected. Handshake refusals are routine.
+        // One cancellation record for the connection's own task covers all of its reads, instead
+        // of one record per read (which the profile showed at ~2% of server time).
+        await withTaskCancellationHandler {
+            withUnsafeCurrentTask { core.servingTask = $0 }
+            do {
+                try await core.handshake()
+                try await handler(ReactorConnection(core: core))
+            } catch {
+                // The connection ends; others are unaffected. Handshake refusals are routine.
+            }
+            core.servingTask = nil
+        } onCancel: {
+            core.loop.execute { core.servingTaskCancelled() }
         }
         await core.close()
         state.connections[ObjectIdentifier(core)] = nil

@@ -144,13 +144,15 @@ public struct TLSServerConfiguration: Sendable {
     public var sessionTickets: Int = 1
     /// The session id context that binds resumed sessions to this server.
     public var sessionIDContext: String = "keystorm"
-    /// Bytes of each of the two memory-BIO buffers (inbound, outbound) per connection.
+    /// Bytes of each of the two memory-BIO buffers (inbound, outbound) per connection; at least 1024.
     ///
     /// This is the largest chunk one receive or send moves; larger TLS records stream through it.
-    /// Both buffers live as long as the connection, so they dominate idle memory: measured RSS per
-    /// idle connection was 36.9 KiB at 4096, 32.9 KiB at 2048 and 30.8 KiB at 1024
-    /// (Tuning/results/2026-11-29-reactor.md). KMIP requests and responses are mostly far below 2 KiB.
-    public var bioBufferSize: Int = 2048
+    /// Both buffers live as long as the connection, so they dominate idle memory: server RSS per
+    /// idle TLS connection measured 36.9 KiB at 4096, 32.3 KiB at 2048 and 30.4 KiB at 1024
+    /// (Tuning/results/2026-11-29-reactor.md). The default, 1024, meets the 32 KiB goal; it costs an extra send or receive per KiB of a
+    /// larger message or handshake flight (microseconds against a ~1 ms full handshake). KMIP
+    /// requests and responses are mostly far below 1 KiB.
+    public var bioBufferSize: Int = 1024
 
     /// Creates a configuration.
     /// - Parameters:

@@ -120,3 +120,27 @@ struct ShutdownTests {
         #expect(ended)
     }
 }
+
+@Suite("Cancelling run")
+struct RunCancellationTests {
+    @Test("cancelling the task that runs the server closes every connection and returns", .timeLimit(.minutes(1)))
+    func cancelRun() async throws {
+        var configuration = ReactorConfiguration()
+        configuration.loopCount = 2
+        configuration.log = { _ in }
+        let server = try await ReactorServer(configuration: configuration)
+        let runner = Task { try await server.run(handler: TestHandlers.echo) }
+        let port = server.port
+        let client = try await onThread { () throws -> UncheckedBox<BlockingClient> in
+            let client = try BlockingClient(port: port)
+            try client.write([1])
+            _ = try client.read(count: 1)
+            return UncheckedBox(client)
+        }
+        runner.cancel()
+        try await runner.value
+        let ended = try await onThread { ((try? client.value.readToEnd()) ?? []).isEmpty }
+        #expect(ended)
+        #expect(server.activeConnections == 0)
+    }
+}

@@ -18,7 +18,7 @@
 #   (d) server RSS per idle TLS connection with 10,000 open
 #
 # The server runs on CPU 0 (one loop / one event-loop thread), the C load generator on CPU 1.
-# Usage: Tuning/scripts/reactor-bench.sh [raw-output-file]
+# Usage: [PARTS="hs rr idle"] [ROUNDS=2] [SECS=5] Tuning/scripts/reactor-bench.sh [raw-output-file]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +26,9 @@ WORK=$(mktemp -d /tmp/reactor-bench.XXXXXX)
 RAW=${1:-$WORK/raw.txt}
 SECS=${SECS:-5}
 WARMUP=${WARMUP:-1}
+PARTS=${PARTS:-"hs rr idle"}
+ROUNDS=${ROUNDS:-2}
+want() { [[ " $PARTS " == *" $1 "* ]]; }
 SERVER_PID=""
 trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK/certs"' EXIT
 
@@ -96,6 +99,7 @@ s_server() {
 
 echo "# $(date -u +%FT%TZ) $(uname -r) $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RAW"
 
+if want hs; then
 echo "== (a) full mTLS handshakes, 32 concurrent loops, TLS 1.3 and 1.2" >&2
 for tls in 13 12; do
     reactor reactor-hs --tickets 0; record "reactor-uring tickets=0" "$(load -m hs -c 32 -d "$SECS" -w "$WARMUP" -t $tls)"; stop
@@ -104,18 +108,23 @@ for tls in 13 12; do
 done
 reactor reactor-hs1 --tickets 1; record "reactor-uring tickets=1" "$(load -m hs -c 32 -d "$SECS" -w "$WARMUP" -t 13)"; stop
 reactor reactor-hs-epoll --tickets 0 --backend epoll; record "reactor-epoll tickets=0" "$(load -m hs -c 32 -d "$SECS" -w "$WARMUP" -t 13)"; stop
+fi
 
+if want rr; then
 echo "== (b) request/response over 100 persistent TLS 1.3 connections" >&2
-for round in 1 2; do
+for round in $(seq 1 "$ROUNDS"); do
     reactor reactor-rr; record "reactor-uring task round=$round" "$(load -m rr -c 100 -d "$SECS" -w "$WARMUP")"; stop
     reactor reactor-rr-actor --actor; record "reactor-uring actor round=$round" "$(load -m rr -c 100 -d "$SECS" -w "$WARMUP")"; stop
     nio; record "nio-niossl round=$round" "$(load -m rr -c 100 -d "$SECS" -w "$WARMUP")"; stop
 done
 reactor reactor-rr-epoll --backend epoll; record "reactor-epoll task" "$(load -m rr -c 100 -d "$SECS" -w "$WARMUP")"; stop
+fi
 
+if want idle; then
 echo "== (d) RSS per idle TLS connection, 10,000 open" >&2
-reactor reactor-idle; record "reactor-uring idle bio=2048" "$(load -m idle -c 10000 -H 1)"; stop
-reactor reactor-idle-1k --bio 1024; record "reactor-uring idle bio=1024" "$(load -m idle -c 10000 -H 1)"; stop
+reactor reactor-idle-2k --bio 2048; record "reactor-uring idle bio=2048" "$(load -m idle -c 10000 -H 1)"; stop
+reactor reactor-idle-1k --bio 1024; record "reactor-uring idle bio=1024 (default)" "$(load -m idle -c 10000 -H 1)"; stop
 nio; record "nio-niossl idle" "$(load -m idle -c 10000 -H 1)"; stop
+fi
 
 echo "raw results in $RAW" >&2
