@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import KMIPCodec
 import KMIPModel
@@ -36,7 +35,8 @@ extension LiveServerTests {
                 let intruder = try server.client(identity)
 
                 // The client rule applies within a refresh interval (1 s); wait for it, bounded.
-                let ownKey = try await eventually(timeout: .seconds(60), "tenant b's client admitted") { () -> UniqueIdentifier? in
+                let ownKey = try await retrying(timeout: .seconds(60), "tenant b's client admitted") {
+                    () -> UniqueIdentifier? in
                     try await intruder.createKey(name: "b-key")
                 }
 
@@ -47,15 +47,26 @@ extension LiveServerTests {
                     .itemNotFound,
                     "Get Attributes"
                 )
-                expectFailure(try await intruder.call(ActivateRequest(uniqueIdentifier: target)), .itemNotFound, "Activate")
+                expectFailure(
+                    try await intruder.call(ActivateRequest(uniqueIdentifier: target)),
+                    .itemNotFound,
+                    "Activate"
+                )
                 expectFailure(
                     try await intruder.call(
-                        RevokeRequest(uniqueIdentifier: target, revocationReason: RevocationReason(code: .cessationOfOperation))
+                        RevokeRequest(
+                            uniqueIdentifier: target,
+                            revocationReason: RevocationReason(code: .cessationOfOperation)
+                        )
                     ),
                     .itemNotFound,
                     "Revoke"
                 )
-                expectFailure(try await intruder.call(DestroyRequest(uniqueIdentifier: target)), .itemNotFound, "Destroy")
+                expectFailure(
+                    try await intruder.call(DestroyRequest(uniqueIdentifier: target)),
+                    .itemNotFound,
+                    "Destroy"
+                )
 
                 // Locate by tenant default's name finds nothing; by object type only b's own key.
                 let byName = try await intruder.call(LocateRequest(attributes: [nameAttribute(name)]))
@@ -80,7 +91,8 @@ extension LiveServerTests {
 
                 // Removing the rule refuses tenant b's next handshake (within a refresh interval).
                 try await server.removeClient(rule: rule)
-                let refusal = try await eventually(timeout: .seconds(60), "tenant b's client refused") { () -> KMIPTLSClient.Failure? in
+                let refusal = try await retrying(timeout: .seconds(60), "tenant b's client refused") {
+                    () -> KMIPTLSClient.Failure? in
                     do {
                         _ = try await intruder.call(DiscoverVersionsRequest(protocolVersions: []))
                         return nil
@@ -91,7 +103,9 @@ extension LiveServerTests {
                 #expect(refusal.isHandshakeRefusal, "\(refusal)")
                 // Tenant default is still served.
                 #expect(try await owner.state(of: uid) == .active)
-                print("cross-tenant live: Get, Get Attributes, Activate, Revoke, Destroy -> Item Not Found; Locate -> nothing; after removal: \(refusal)")
+                print(
+                    "cross-tenant live: Get, Get Attributes, Activate, Revoke, Destroy -> Item Not Found; Locate -> nothing; after removal: \(refusal)"
+                )
             }
         }
     }

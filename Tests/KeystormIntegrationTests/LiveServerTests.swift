@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import KMIPCodec
 import KMIPModel
 import KeystormTestSupport
@@ -34,16 +33,28 @@ func aes256Create(name: String? = nil) -> CreateRequest {
 }
 
 func nameAttribute(_ name: String) -> Attribute {
-    Attribute(.name, .structure([
-        TTLVItem(.nameValue, .textString(name)),
-        TTLVItem(.nameType, .enumeration(NameType.uninterpretedTextString.rawValue)),
-    ]))
+    Attribute(
+        .name,
+        .structure([
+            TTLVItem(.nameValue, .textString(name)),
+            TTLVItem(.nameType, .enumeration(NameType.uninterpretedTextString.rawValue)),
+        ])
+    )
 }
 
 /// Expects a failed item with `reason`.
-func expectFailure(_ item: ResponseBatchItem, _ reason: ResultReason, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectFailure(
+    _ item: ResponseBatchItem,
+    _ reason: ResultReason,
+    _ what: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(item.resultStatus == .operationFailed, "\(what)", sourceLocation: sourceLocation)
-    #expect(item.resultReason == reason, "\(what): \(item.resultReason?.name ?? "no reason"): \(item.resultMessage ?? "")", sourceLocation: sourceLocation)
+    #expect(
+        item.resultReason == reason,
+        "\(what): \(item.resultReason?.name ?? "no reason"): \(item.resultMessage ?? "")",
+        sourceLocation: sourceLocation
+    )
 }
 
 extension KMIPTLSClient {
@@ -66,7 +77,9 @@ extension KMIPTLSClient {
     /// The State attribute of an object.
     func state(of uid: UniqueIdentifier) async throws -> State? {
         let item = try await self.call(GetAttributesRequest(uniqueIdentifier: uid, attributeNames: [.standard(.state)]))
-        guard case .getAttributes(let payload)? = item.payload, case .enumeration(let raw)? = payload.attributes.first?.value else { return nil }
+        guard case .getAttributes(let payload)? = item.payload,
+            case .enumeration(let raw)? = payload.attributes.first?.value
+        else { return nil }
         return State(rawValue: raw)
     }
 }

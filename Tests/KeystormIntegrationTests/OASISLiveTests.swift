@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import KMIPModel
 import KeystormTestSupport
@@ -51,7 +50,9 @@ extension LiveServerTests {
                         // Known failures are reported, not asserted: a live clock moves, so a case
                         // may pass here that cannot pass in process.
                         known += 1
-                        print("OASIS live \(label) known failure \(name): \(result.passed ? "passes live" : "\(result)") -- \(reason)")
+                        print(
+                            "OASIS live \(label) known failure \(name): \(result.passed ? "passes live" : "\(result)") -- \(reason)"
+                        )
                     } else if result.passed {
                         passed += 1
                     } else {
@@ -72,7 +73,10 @@ extension LiveServerTests {
             try await LiveServer.with { server in
                 var refused = 0
                 for (index, (name, reason)) in OASISCatalog.excluded.sorted(by: { $0.key < $1.key }).enumerated() {
-                    let file = try #require(files.first { OASISCatalog.fileName($0) == name }, "\(name) is not in any suite")
+                    let file = try #require(
+                        files.first { OASISCatalog.fileName($0) == name },
+                        "\(name) is not in any suite"
+                    )
                     let client = try await Self.tenantClient(server, tenant: "excluded-\(index)")
                     let result = await Self.run(file, client: client, continueAfterDifference: true)
                     #expect(!result.passed, "\(name) passes: take it off the excluded list")
@@ -91,14 +95,18 @@ extension LiveServerTests {
             try await server.createTenant(tenant)
             let (_, identity) = try await server.issueClient(tenant: tenant, name: tenant + "-client")
             let client = try server.client(identity)
-            _ = try await eventually(timeout: .seconds(60), "tenant \(tenant)'s client admitted") { () -> Bool? in
+            _ = try await retrying(timeout: .seconds(60), "tenant \(tenant)'s client admitted") { () -> Bool? in
                 try await client.call(DiscoverVersionsRequest()).resultStatus == .success ? true : nil
             }
             return client
         }
 
         /// Runs one case over mutual TLS, one connection per request.
-        static func run(_ file: String, client: KMIPTLSClient, continueAfterDifference: Bool = false) async -> OASISResult {
+        static func run(
+            _ file: String,
+            client: KMIPTLSClient,
+            continueAfterDifference: Bool = false
+        ) async -> OASISResult {
             var runner = OASISRunner(timeTolerance: 60) { try await client.send($0) }
             runner.continueAfterDifference = continueAfterDifference
             return await runner.run(file: Fixtures.oasisDirectory + "/" + file)

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import KeystormTestSupport
 import Testing
@@ -19,14 +18,19 @@ extension LiveServerTests {
     /// the interpreter of a venv holding PyKMIP in `KEYSTORM_PYKMIP_PYTHON` (.ci/run makes one).
     @Suite("PyKMIP, live")
     struct PyKMIPLiveTests {
-        static let python = ProcessInfo.processInfo.environment["KEYSTORM_PYKMIP_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+        static let python = ProcessInfo.processInfo.environment["KEYSTORM_PYKMIP_PYTHON"].flatMap {
+            $0.isEmpty ? nil : $0
+        }
         static let script = Fixtures.packageRoot + "/Tests/Scripts/pykmip_lifecycle.py"
 
         @Test(.enabled(if: Self.python != nil, "skipped: KEYSTORM_PYKMIP_PYTHON not set"))
         func lifecycleAndARefusedStranger() async throws {
             let python = try #require(Self.python)
             try await LiveServer.with { server in
-                let common = ["-W", "ignore::DeprecationWarning", Self.script, "--port", String(server.port), "--ca", server.serverCA]
+                let common = [
+                    "-W", "ignore::DeprecationWarning", Self.script, "--port", String(server.port), "--ca",
+                    server.serverCA,
+                ]
                 let lifecycle = try await Subprocess.run(
                     python,
                     common + ["--cert", server.testClientCertificate, "--key", server.testClientKey],
@@ -41,7 +45,10 @@ extension LiveServerTests {
                 for version in ["PROTOCOL_TLSv1_2", "PROTOCOL_TLS"] {
                     let refused = try await Subprocess.run(
                         python,
-                        common + ["--cert", stranger.certificate, "--key", stranger.key, "--ssl-version", version, "--expect-refused"],
+                        common + [
+                            "--cert", stranger.certificate, "--key", stranger.key, "--ssl-version", version,
+                            "--expect-refused",
+                        ],
                         timeout: .seconds(180)
                     )
                     #expect(refused.succeeded, "PyKMIP with a stranger's certificate (\(version)):\n\(refused.output)")

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import KMIPModel
 import KeystormTestSupport
@@ -29,7 +28,15 @@ extension LiveServerTests {
                 for version in [KMIPTLSClient.TLSVersion.tls12, .tls13] {
                     let cases: [(String, KMIPTLSClient)] = [
                         ("a certificate of a CA nobody trusts", try server.client(stranger, tlsVersion: version)),
-                        ("no client certificate", try KMIPTLSClient(port: server.port, caFile: server.serverCA, identity: nil, tlsVersion: version)),
+                        (
+                            "no client certificate",
+                            try KMIPTLSClient(
+                                port: server.port,
+                                caFile: server.serverCA,
+                                identity: nil,
+                                tlsVersion: version
+                            )
+                        ),
                     ]
                     for (what, client) in cases {
                         do {
@@ -52,8 +59,10 @@ extension LiveServerTests {
                 if let openssl = Subprocess.onPath("openssl") {
                     let outcome = try await Subprocess.run(
                         openssl,
-                        ["s_client", "-tls1_2", "-connect", "127.0.0.1:\(server.port)", "-CAfile", server.serverCA,
-                         "-cert", stranger.certificate, "-key", stranger.key, "-verify_return_error", "-brief"],
+                        [
+                            "s_client", "-tls1_2", "-connect", "127.0.0.1:\(server.port)", "-CAfile", server.serverCA,
+                            "-cert", stranger.certificate, "-key", stranger.key, "-verify_return_error", "-brief",
+                        ],
                         timeout: .seconds(60)
                     )
                     #expect(!outcome.succeeded, "openssl s_client with a stranger: \(outcome.output)")

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import KeystormTestSupport
 import Testing
 
@@ -25,7 +24,9 @@ extension LiveServerTests {
                 let result = try await VCenterReplay.run { try await client.send($0) }
                 #expect(result.requests == 102)
                 #expect(result.mismatches.isEmpty, "\(result.mismatches)")
-                print("vCenter live replay: \(result.requests) requests over \(result.requests) mTLS connections, \(result.mismatches.count) mismatches")
+                print(
+                    "vCenter live replay: \(result.requests) requests over \(result.requests) mTLS connections, \(result.mismatches.count) mismatches"
+                )
             }
         }
     }

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import CKeystorm
 import Foundation
 import KMIPCodec
@@ -67,13 +66,17 @@ final class KMIPTLSClient: Sendable {
     ///   - identity: The client certificate and key, or `nil` to present none.
     ///   - caFile: The CA that signed the server certificate (the data dir's tls/server-ca.pem).
     init(port: Int, caFile: String, identity: Identity?, tlsVersion: TLSVersion = .any) throws {
-        guard let context = SSL_CTX_new(TLS_client_method()) else { throw Failure(stage: .handshake, detail: "SSL_CTX_new") }
+        guard let context = SSL_CTX_new(TLS_client_method()) else {
+            throw Failure(stage: .handshake, detail: "SSL_CTX_new")
+        }
         self.context = ContextBox(context)
         self.port = port
         if let identity {
             guard SSL_CTX_use_certificate_chain_file(context, identity.certificate) == 1,
                 SSL_CTX_use_PrivateKey_file(context, identity.key, SSL_FILETYPE_PEM) == 1
-            else { throw Failure(stage: .handshake, detail: "client certificate \(identity.certificate): \(Self.errors())") }
+            else {
+                throw Failure(stage: .handshake, detail: "client certificate \(identity.certificate): \(Self.errors())")
+            }
         }
         guard SSL_CTX_load_verify_locations(context, caFile, nil) == 1 else {
             throw Failure(stage: .handshake, detail: "CA \(caFile): \(Self.errors())")
@@ -187,7 +190,7 @@ func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
 }
 
 /// One blocking TLS connection to 127.0.0.1. Used by one thread at a time.
-fileprivate final class BlockingConnection: @unchecked Sendable {
+private final class BlockingConnection: @unchecked Sendable {
     private let fd: Int32
     private var ssl: OpaquePointer?
     private var framer = TTLV.Framer()
@@ -206,10 +209,14 @@ fileprivate final class BlockingConnection: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         // deinit closes `fd` when a later step throws.
-        guard result == 0 else { throw KMIPTLSClient.Failure(stage: .connect, detail: "connect to port \(port): errno \(errno)") }
+        guard result == 0 else {
+            throw KMIPTLSClient.Failure(stage: .connect, detail: "connect to port \(port): errno \(errno)")
+        }
         guard let ssl = SSL_new(context) else { throw KMIPTLSClient.Failure(stage: .handshake, detail: "SSL_new") }
         self.ssl = ssl
         SSL_set_fd(ssl, fd)
@@ -217,7 +224,10 @@ fileprivate final class BlockingConnection: @unchecked Sendable {
         let connected = SSL_connect(ssl)
         if connected != 1 {
             let error = SSL_get_error(ssl, connected)
-            throw KMIPTLSClient.Failure(stage: .handshake, detail: "SSL_connect: error \(error): \(KMIPTLSClient.errors()) errno \(errno)")
+            throw KMIPTLSClient.Failure(
+                stage: .handshake,
+                detail: "SSL_connect: error \(error): \(KMIPTLSClient.errors()) errno \(errno)"
+            )
         }
     }
 

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-
+import CKeystorm
 import Foundation
 import Synchronization
 
@@ -59,7 +59,9 @@ final class LiveServer: Sendable {
 
     /// The running server's process id, or `nil`.
     var pid: Int32? {
-        self.state.withLock { state in state.process.flatMap { $0.process.isRunning ? $0.process.processIdentifier : nil } }
+        self.state.withLock { state in
+            state.process.flatMap { $0.process.isRunning ? $0.process.processIdentifier : nil }
+        }
     }
 
     private init() throws {
@@ -95,8 +97,16 @@ final class LiveServer: Sendable {
     }
 
     /// A client for this server with the default tenant's test certificate.
-    func client(_ identity: KMIPTLSClient.Identity? = nil, tlsVersion: KMIPTLSClient.TLSVersion = .any) throws -> KMIPTLSClient {
-        try KMIPTLSClient(port: self.port, caFile: self.serverCA, identity: identity ?? self.testClient, tlsVersion: tlsVersion)
+    func client(
+        _ identity: KMIPTLSClient.Identity? = nil,
+        tlsVersion: KMIPTLSClient.TLSVersion = .any
+    ) throws -> KMIPTLSClient {
+        try KMIPTLSClient(
+            port: self.port,
+            caFile: self.serverCA,
+            identity: identity ?? self.testClient,
+            tlsVersion: tlsVersion
+        )
     }
 
     // MARK: Process control
@@ -108,12 +118,16 @@ final class LiveServer: Sendable {
             return state.starts
         }
         let logPath = self.root + "/serve-\(starts).log"
-        guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
+        guard FileManager.default.createFile(atPath: logPath, contents: nil),
+            let log = FileHandle(forWritingAtPath: logPath)
+        else {
             throw LiveTestFailure("cannot create \(logPath)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: self.binary)
-        process.arguments = ["serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:0", "--refresh-interval", "1"]
+        process.arguments = [
+            "serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:0", "--refresh-interval", "1",
+        ]
         process.environment = Self.environment()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
@@ -124,14 +138,19 @@ final class LiveServer: Sendable {
         self.state.withLock { $0.process = box }
 
         // The banner names the bound port: "Keystorm is serving KMIP on 127.0.0.1:PORT (...".
-        let port = try await eventually(timeout: .seconds(120), every: .milliseconds(100), "keystorm serve printing its banner") { () -> Int? in
+        let port = try await retrying(
+            timeout: .seconds(120),
+            every: .milliseconds(100),
+            "keystorm serve printing its banner"
+        ) { () -> Int? in
             guard process.isRunning else {
                 throw LiveTestFailure("keystorm serve exited with \(process.terminationStatus):\n\(self.log(box))")
             }
             return Self.bannerPort(self.log(box))
         }
         self.state.withLock { $0.port = port }
-        _ = try await eventually(timeout: .seconds(60), every: .milliseconds(100), "port \(port) accepting") { () -> Bool? in
+        _ = try await retrying(timeout: .seconds(60), every: .milliseconds(100), "port \(port) accepting") {
+            () -> Bool? in
             Self.accepts(port: port) ? true : nil
         }
     }
@@ -191,9 +210,15 @@ final class LiveServer: Sendable {
     /// Runs `keystorm <arguments> --data-dir <data>` and returns its output; throws when it fails.
     @discardableResult
     func cli(_ arguments: [String]) async throws -> String {
-        let outcome = try await Subprocess.run(self.binary, arguments + ["--data-dir", self.dataDirectory], environment: Self.environment())
+        let outcome = try await Subprocess.run(
+            self.binary,
+            arguments + ["--data-dir", self.dataDirectory],
+            environment: Self.environment()
+        )
         guard outcome.succeeded else {
-            throw LiveTestFailure("keystorm \(arguments.joined(separator: " ")) exited with \(outcome.status):\n\(outcome.output)")
+            throw LiveTestFailure(
+                "keystorm \(arguments.joined(separator: " ")) exited with \(outcome.status):\n\(outcome.output)"
+            )
         }
         return outcome.output
     }
@@ -214,7 +239,9 @@ final class LiveServer: Sendable {
             }
             return nil
         }
-        guard let rule = field(after: ": rule "), let certificate = field(after: "certificate: "), let key = field(after: "private key: ") else {
+        guard let rule = field(after: ": rule "), let certificate = field(after: "certificate: "),
+            let key = field(after: "private key: ")
+        else {
             throw LiveTestFailure("unexpected output of keystorm clients issue:\n\(output)")
         }
         return (rule, .init(certificate: certificate, key: key))
@@ -231,7 +258,10 @@ final class LiveServer: Sendable {
     static func locateBinary() throws -> String {
         if let path = ProcessInfo.processInfo.environment["KEYSTORM_BINARY"], !path.isEmpty { return path }
         var candidates: [String] = []
-        for executable in [Bundle.main.executablePath, CommandLine.arguments.first, try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")] {
+        for executable in [
+            Bundle.main.executablePath, CommandLine.arguments.first,
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+        ] {
             guard let executable, executable.hasPrefix("/") else { continue }
             var url = URL(fileURLWithPath: executable).deletingLastPathComponent()
             // Inside a bundle directory (Darwin-style .xctest/Contents/MacOS), walk up to debug/.
@@ -239,7 +269,9 @@ final class LiveServer: Sendable {
             candidates.append(url.appendingPathComponent("keystorm").path)
         }
         if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
-        throw LiveTestFailure("the keystorm binary is not beside the tests (looked at \(candidates)); build it or set KEYSTORM_BINARY")
+        throw LiveTestFailure(
+            "the keystorm binary is not beside the tests (looked at \(candidates)); build it or set KEYSTORM_BINARY"
+        )
     }
 
     /// The environment without KEYSTORM_* settings of the caller, so only the flags count.
@@ -263,7 +295,9 @@ final class LiveServer: Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         } == 0
     }
 }

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import Synchronization
 
@@ -57,7 +56,9 @@ enum Subprocess {
         }
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard exited else {
-            throw LiveTestFailure("\(executable) \(arguments.joined(separator: " ")) did not exit within \(timeout); output:\n\(text)")
+            throw LiveTestFailure(
+                "\(executable) \(arguments.joined(separator: " ")) did not exit within \(timeout); output:\n\(text)"
+            )
         }
         return Outcome(status: process.terminationStatus, output: text)
     }
@@ -86,7 +87,7 @@ enum Subprocess {
 
 /// Retries `body` until it returns a value, pausing between attempts, for at most `timeout`;
 /// then throws the last error. For effects that take a refresh interval to show (client rules).
-func eventually<T>(
+func retrying<T>(
     timeout: Duration = .seconds(60),
     every pause: Duration = .milliseconds(250),
     _ what: String,
