@@ -137,7 +137,11 @@ extension KMIPServerCore {
         var record = try await self.target(request.uniqueIdentifier, context, &batch)
         let attribute = request.attribute
         try self.checkEditable(attribute.name, record, context)
+        // A multi-valued attribute, or one that has several instances now (TC-SETATTR-3-20).
         if case .standard(let tag) = attribute.name, AttributePolicy.multiValued.contains(tag) {
+            throw KMIPError(.multiValuedAttribute, "attribute \(attribute.name) has several values; use Add or Modify Attribute")
+        }
+        if record.all(attribute.name).count > 1 {
             throw KMIPError(.multiValuedAttribute, "attribute \(attribute.name) has several values; use Add or Modify Attribute")
         }
         record.set(attribute.name, attribute.value)

@@ -131,6 +131,12 @@ extension KMIPServerCore {
             Attribute(.lastChangeDate, .dateTime(now)),
             Attribute(.originalCreationDate, .dateTime(now)),
         ]
+        do {
+            // KMIP 2.1 §4.49: the Short Unique Identifier, SHA-256 of the Unique Identifier.
+            attributes.append(Attribute(.shortUniqueIdentifier, .byteString(try Digest.sha256(of: Array(uid.utf8)))))
+        } catch {
+            throw KMIPError(.cryptographicFailure, "the Short Unique Identifier could not be computed")
+        }
         if let keyFormatType {
             // Keys and Secret Data have a Key Format Type; an Opaque Object does not.
             attributes.insert(Attribute(.keyFormatType, .enumeration(keyFormatType.rawValue)), at: attributes.count - 4)

@@ -52,6 +52,9 @@ extension KMIPServerCore {
             let record = try ObjectRecord(stored: stored)
             if Self.matches(record, filters) { matches.append(record.uniqueIdentifier) }
         }
+        // Most recently created first, so Maximum Items and Offset Items page from the newest
+        // (TC-OFFSET-1/2); fresh group members are handed out oldest first (TC-15.2).
+        if request.objectGroupMember != .groupMemberFresh { matches.reverse() }
         let offset = max(0, Int(request.offsetItems ?? 0))
         let limit = min(Int(request.maximumItems ?? Int32.max), self.configuration.maxLocateItems)
         let selected = Array(matches.dropFirst(offset).prefix(max(0, limit)))

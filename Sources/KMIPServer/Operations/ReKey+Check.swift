@@ -41,13 +41,20 @@ extension KMIPServerCore {
         }
         let carried: Set<TTLVTag> = [.uniqueIdentifier, .state, .initialDate, .lastChangeDate, .originalCreationDate, .keyFormatType,
             .activationDate, .deactivationDate, .destroyDate, .compromiseDate, .compromiseOccurrenceDate, .revocationReason, .link,
-            .objectType, .digest, .fresh, .alwaysSensitive, .neverExtractable, .processStartDate, .protectStopDate]
+            .objectType, .digest, .fresh, .alwaysSensitive, .neverExtractable, .processStartDate, .protectStopDate,
+            .shortUniqueIdentifier]
         var attributes = old.attributes.filter {
             if case .standard(let tag) = $0.name { return !carried.contains(tag) }
             return true
         }
         for attribute in supplied {
-            attributes.removeAll { $0.name == attribute.name }
+            // A Name (or other multi-valued attribute) given with Re-key joins the carried ones
+            // (TC-REKEY-1); a single-valued one replaces the carried value.
+            if AttributePolicy.isMultiValued(attribute.name) {
+                if attributes.contains(where: { $0.name == attribute.name && $0.value == attribute.value }) { continue }
+            } else {
+                attributes.removeAll { $0.name == attribute.name }
+            }
             attributes.append(attribute)
         }
         // KMIP 1.4 §4.4: with an Offset, the new Activation Date is its Initial Date plus the offset
