@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "RootKeys", dependencies: ["CKeystormCrypto"], swiftSettings: swiftSettings),
         // OpenSSL's libcrypto (EVP, RAND, ERR) for RootKeys; imported internally, never re-exported.
         .systemLibrary(name: "CKeystormCrypto", providers: [.apt(["libssl-dev"])]),
-        .testTarget(name: "RootKeysTests", dependencies: ["RootKeys"], swiftSettings: swiftSettings),
+        .testTarget(name: "RootKeysTests", dependencies: ["RootKeys", "KeystormTestSupport"], swiftSettings: swiftSettings),
         // The KMIP server: batches, operations, authorization, audit. Sees no transport.
         .target(
             name: "KMIPServer",

@@ -28,17 +28,37 @@ public final class TestServer: Sendable {
     public let auditPath: String
     /// The server's clock, which tests move by hand.
     public let clock: TestClock
+    /// The key cache and unwrap batcher, when the test asked for them.
+    public let keyAccess: KeyAccess?
 
     public static let tenantA = ClientIdentity(tenantID: "tenant-a", fingerprint: String(repeating: "a", count: 64))
     public static let tenantB = ClientIdentity(tenantID: "tenant-b", fingerprint: String(repeating: "b", count: 64))
 
     /// Creates the directory, the store, the root keys and the two tenants.
-    public static func make(configuration: KMIPServerConfiguration = KMIPServerConfiguration()) async throws -> TestServer {
+    ///
+    /// - Parameters:
+    ///   - configuration: The server's configuration.
+    ///   - rootKeyService: The service the server uses, built on the real Local one (e.g. a
+    ///     ``CountingRootKeyService``); the Local one itself by default.
+    ///   - keyAccess: Builds the key cache and unwrap batcher on that service; none by default.
+    public static func make(
+        configuration: KMIPServerConfiguration = KMIPServerConfiguration(),
+        rootKeyService: (LocalRootKeyService) -> any RootKeyService = { $0 },
+        keyAccess: ((any RootKeyService) -> KeyAccess)? = nil
+    ) async throws -> TestServer {
         let directory = NSTemporaryDirectory() + "keystorm-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let store = try SQLiteKeyStore(path: directory + "/keystorm.sqlite")
         let rootKeys = try await LocalRootKeyService.open(.init(dataDirectory: directory))
-        let server = try TestServer(directory: directory, store: store, rootKeys: rootKeys, configuration: configuration)
+        let service = rootKeyService(rootKeys)
+        let server = try TestServer(
+            directory: directory,
+            store: store,
+            rootKeys: rootKeys,
+            service: service,
+            keyAccess: keyAccess?(service),
+            configuration: configuration
+        )
         for client in [tenantA, tenantB] {
             let handle = try await rootKeys.createRootKey(label: client.tenantID)
             try await store.createTenant(
@@ -53,8 +73,16 @@ public final class TestServer: Sendable {
         return server
     }
 
-    private init(directory: String, store: SQLiteKeyStore, rootKeys: LocalRootKeyService, configuration: KMIPServerConfiguration) throws {
+    private init(
+        directory: String,
+        store: SQLiteKeyStore,
+        rootKeys: LocalRootKeyService,
+        service: any RootKeyService,
+        keyAccess: KeyAccess?,
+        configuration: KMIPServerConfiguration
+    ) throws {
         self.directory = directory
+        self.keyAccess = keyAccess
         self.store = store
         self.rootKeys = rootKeys
         self.auditPath = directory + "/audit.log"
@@ -62,11 +90,12 @@ public final class TestServer: Sendable {
         self.clock = clock
         let core = KMIPServerCore(
             store: store,
-            rootKeys: rootKeys,
+            rootKeys: service,
             audit: try AuditLogFile(path: directory + "/audit.log"),
             configuration: configuration,
             clock: { clock.now },
-            makeIdentifier: { UUID().uuidString.lowercased() }
+            makeIdentifier: { UUID().uuidString.lowercased() },
+            keyAccess: keyAccess
         )
         self.executor = BatchExecutor(core: core)
     }

@@ -50,9 +50,19 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
     }
 
     private let length: Int
+    /// Tests only: sees the buffer after the wipe in `deinit`, before it is freed.
+    private var wipeObserver: (@Sendable (UnsafeRawBufferPointer) -> Void)?
+
+    /// Tests only: copies `bytes` like ``init(_:)``, and calls `wipeObserver` from `deinit` with the
+    /// whole buffer once it has been zeroed, so a test can prove that a released key was wiped.
+    convenience init(_ bytes: [UInt8], wipeObserver: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) {
+        self.init(bytes)
+        self.wipeObserver = wipeObserver
+    }
 
     deinit {
         Self.wipe(self.buffer)
+        self.wipeObserver?(UnsafeRawBufferPointer(self.buffer))
         self.buffer.deallocate()
     }
 

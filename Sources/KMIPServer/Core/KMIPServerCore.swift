@@ -24,6 +24,9 @@ public struct KMIPServerCore: Sendable {
     public let clock: @Sendable () -> Int64
     /// New unique identifiers (UUIDs, valid on every node).
     public let makeIdentifier: @Sendable () -> String
+    /// The key cache and unwrap batcher in front of ``rootKeys`` (built on the same service), or
+    /// `nil` to send every unwrap straight to ``rootKeys``.
+    public let keyAccess: KeyAccess?
 
     public init(
         store: any KeyStore,
@@ -31,7 +34,8 @@ public struct KMIPServerCore: Sendable {
         audit: (any AuditSink)?,
         configuration: KMIPServerConfiguration = KMIPServerConfiguration(),
         clock: @escaping @Sendable () -> Int64,
-        makeIdentifier: @escaping @Sendable () -> String
+        makeIdentifier: @escaping @Sendable () -> String,
+        keyAccess: KeyAccess? = nil
     ) {
         self.store = store
         self.rootKeys = rootKeys
@@ -39,6 +43,7 @@ public struct KMIPServerCore: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.makeIdentifier = makeIdentifier
+        self.keyAccess = keyAccess
     }
 }
 
@@ -109,20 +114,31 @@ extension KMIPServerCore {
         }
     }
 
-    /// Unwraps the key material of `record`.
+    /// Unwraps the key material of `record`: from the key cache when ``keyAccess`` is set and has
+    /// it, otherwise through the unwrap batcher (or straight from ``rootKeys`` without one).
     func unwrap(_ record: ObjectRecord) async throws(KMIPError) -> SecretBytes {
         guard let wrapped = record.stored.wrappedKey else {
             throw KMIPError(.keyValueNotPresent, "object \(record.uniqueIdentifier) has no key material")
         }
         do {
-            let result = try await self.rootKeys.unwrap(
-                WrappedKey(ciphertext: wrapped.ciphertext, rootKeyVersion: wrapped.rootKeyVersion),
-                rootKeyID: wrapped.rootKeyID,
-                aad: Self.associatedData(tenantID: record.stored.tenantID, uniqueIdentifier: record.uniqueIdentifier)
-            )
+            let ciphertext = WrappedKey(ciphertext: wrapped.ciphertext, rootKeyVersion: wrapped.rootKeyVersion)
+            let aad = Self.associatedData(tenantID: record.stored.tenantID, uniqueIdentifier: record.uniqueIdentifier)
+            if let keyAccess = self.keyAccess {
+                let key = KeyCache.Key(tenantID: record.stored.tenantID, uniqueIdentifier: record.uniqueIdentifier)
+                return try await keyAccess.unwrap(
+                    UnwrapRequest(key: key, wrapped: ciphertext, rootKeyID: wrapped.rootKeyID, aad: aad)
+                ).plaintext
+            }
+            let result = try await self.rootKeys.unwrap(ciphertext, rootKeyID: wrapped.rootKeyID, aad: aad)
             return result.plaintext
         } catch {
             throw KMIPError(.generalFailure, "root key service unavailable: the key could not be unwrapped")
         }
+    }
+
+    /// Forgets the cached key material of `record` (after a Revoke or Destroy), so that the next
+    /// Get does not come from the cache.
+    func forgetKeyMaterial(_ record: ObjectRecord) {
+        self.keyAccess?.purge(KeyCache.Key(tenantID: record.stored.tenantID, uniqueIdentifier: record.uniqueIdentifier))
     }
 }

@@ -61,6 +61,7 @@ extension KMIPServerCore {
             throw KMIPError.wrongState(context.version, "a \(record.state.name) object cannot be revoked for \(code.name)")
         }
         try await self.save(record)
+        self.forgetKeyMaterial(record)
         batch.idPlaceholder = record.uniqueIdentifier
         return RevokeResponse(uniqueIdentifier: .text(record.uniqueIdentifier))
     }
@@ -88,6 +89,7 @@ extension KMIPServerCore {
         record.set(.destroyDate, .dateTime(context.now))
         record.transition(to: next, now: context.now)
         try await self.save(record)
+        self.forgetKeyMaterial(record)
         batch.idPlaceholder = record.uniqueIdentifier
         return DestroyResponse(uniqueIdentifier: .text(record.uniqueIdentifier))
     }

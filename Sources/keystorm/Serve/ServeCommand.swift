@@ -103,12 +103,16 @@ struct ServeCommand: AsyncParsableCommand {
         reactor.log = { message in Log.info(message) }
         let server = try await ReactorServer(configuration: reactor)
 
+        // Key cache (100,000 entries, 64 MiB, TTL 1 h) and unwrap batcher (64 in flight, no rate
+        // limit for the Local provider): the defaults of KeyAccess.Configuration.
+        let keyAccess = KeyAccess(service: rootKeys)
         let core = KMIPServerCore(
             store: store,
             rootKeys: rootKeys,
             audit: try AuditLogFile(path: directory.auditPath),
             clock: { Int64(Date().timeIntervalSince1970) },
-            makeIdentifier: { UUID().uuidString.lowercased() }
+            makeIdentifier: { UUID().uuidString.lowercased() },
+            keyAccess: keyAccess
         )
         let handler = KMIPConnectionHandler(executor: BatchExecutor(core: core))
 
@@ -136,6 +140,9 @@ struct ServeCommand: AsyncParsableCommand {
                     do {
                         try await trust.load()
                         try await rootKeys.refresh()
+                        // A root key deleted or disabled by `keystorm root-key` stops serving cached keys too.
+                        keyAccess.purgeInactive(rootKeys.allRootKeys())
+                        keyAccess.cache.removeExpired()
                     } catch {
                         Log.error("reloading client rules and root keys failed: \(error)")
                     }
