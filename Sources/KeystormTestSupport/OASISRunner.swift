@@ -43,6 +43,11 @@ public struct OASISRunner: Sendable {
     /// Whether to run the case to its end after a difference (to see every refusal of an
     /// out-of-scope case), rather than stop at the first.
     public var continueAfterDifference = false
+    /// Seconds the server's clock must move before an exchange (numbered from 1), for cases
+    /// that wait for a date to pass (TC-9.2 waits for a Deactivation Date $NOW+120).
+    public var pauses: [Int: Int64] = [:]
+    /// Moves the server's clock; without it a pause sleeps for real.
+    public var advanceClock: (@Sendable (Int64) async -> Void)?
 
     public init(
         timeTolerance: Int64 = 120,
@@ -88,6 +93,13 @@ public struct OASISRunner: Sendable {
             case .request:
                 state.noteRequest(message.item)
                 result.exchanges += 1
+                if let pause = self.pauses[result.exchanges] {
+                    if let advanceClock = self.advanceClock {
+                        await advanceClock(pause)
+                    } else {
+                        try? await Task.sleep(for: .seconds(pause))
+                    }
+                }
                 let responseBytes: [UInt8]
                 do {
                     responseBytes = try await self.send(message.item.encoded())

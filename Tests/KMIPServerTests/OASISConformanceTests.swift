@@ -28,6 +28,11 @@ struct OASISConformanceTests {
     static let excluded = OASISCatalog.excluded
     static let knownFailures = OASISCatalog.knownFailures
     static let chained = OASISCatalog.chained
+    /// Known failures that pass in process, where the server's clock can be moved: the seconds
+    /// to move it before an exchange (TC-9.2 waits for its Deactivation Date, $NOW+120).
+    static let clockPauses: [String: [Int: Int64]] = [
+        "TC_92_11_Existing_Key_Expired_Re_key_with_Same_Life_cycle.xml": [4: 121]
+    ]
 
     @Test(arguments: Self.suites.map(\.label))
     func suite(_ label: String) async throws {
@@ -42,7 +47,7 @@ struct OASISConformanceTests {
             if Self.excluded[name] != nil { continue }
             inScope += 1
             let result = try await Self.run(file, on: shared)
-            if let known = Self.knownFailures[name] {
+            if let known = Self.knownFailures[name], Self.clockPauses[name] == nil {
                 #expect(!result.passed, "\(name) passes: take it off the known failures")
                 if !result.passed {
                     withKnownIssue("\(known)") { Issue.record("\(label) \(file): \(result.difference.map(String.init(describing:)) ?? "")") }
@@ -85,6 +90,8 @@ struct OASISConformanceTests {
         }
         var runner = OASISRunner(timeTolerance: 5, now: { target.clock.now }) { await target.send($0) }
         runner.continueAfterDifference = continueAfterDifference
+        runner.pauses = Self.clockPauses[lastComponent(file)] ?? [:]
+        runner.advanceClock = { target.advance(seconds: $0) }
         return await runner.run(file: Fixtures.oasisDirectory + "/" + file)
     }
 }

@@ -86,7 +86,13 @@ extension KMIPServerCore {
         let uid = try self.resolve(identifier, batch)
         batch.lastIdentifier = uid
         do {
-            return try await self.load(uid, context)
+            var record = try await self.load(uid, context)
+            // A lifecycle date that has come since the last change moves the State now, so
+            // every operation sees it (KMIP 1.4 §3.22, §3.26; TC-9.2).
+            let state = record.state
+            Self.applyLifecycleDates(&record, now: context.now)
+            if record.state != state { try await self.save(record) }
+            return record
         } catch where error.reason == .itemNotFound && context.version.major >= 2 {
             // KMIP 2.1 names the reason Object Not Found (BL-M-4-21).
             throw KMIPError(.objectNotFound, error.message)
