@@ -11,6 +11,7 @@
 
 import KMIPCodec
 import KMIPModel
+import KeyStore
 
 extension KMIPServerCore {
     /// The reason for a refused change to a server-managed attribute.
@@ -43,6 +44,22 @@ extension KMIPServerCore {
         if record.state == .active && due(.deactivationDate) { record.transition(to: .deactivated, now: now) }
     }
 
+    /// KMIP 2.x: a Name another of the tenant's live objects has is Non Unique Name Attribute
+    /// (BL-M-8-21). KMIP 1.x leaves uniqueness to the server's policy and allows it.
+    func checkUniqueName(_ attribute: Attribute, of uid: String, _ context: RequestContext) async throws(KMIPError) {
+        guard context.version.major >= 2, attribute.name == .standard(.name), case .structure(let fields) = attribute.value,
+            case .textString(let value)? = fields.first(where: { $0.tag == .nameValue })?.value
+        else { return }
+        var query = ObjectQuery(name: value)
+        query.states = [State.preActive, .active, .deactivated, .compromised].reduce(into: Set<UInt32>()) { $0.insert($1.rawValue) }
+        let page = try await self.storage("looking up a name") {
+            try await self.store.objects(tenantID: context.tenantID, matching: query)
+        }
+        if page.objects.contains(where: { $0.uniqueIdentifier != uid }) {
+            throw KMIPError(.nonUniqueNameAttribute, "another object already has the Name '\(value)'")
+        }
+    }
+
     func attributeNotFound(_ name: AttributeName, _ context: RequestContext) -> KMIPError {
         KMIPError(context.version.major >= 2 ? .attributeNotFound : .itemNotFound, "the object has no attribute \(name)")
     }
@@ -55,6 +72,7 @@ extension KMIPServerCore {
         var record = try await self.target(request.uniqueIdentifier, context, &batch)
         let attribute = request.attribute
         try self.checkEditable(attribute.name, record, context)
+        try await self.checkUniqueName(attribute, of: record.uniqueIdentifier, context)
         if !AttributePolicy.isMultiValued(attribute.name) && record.first(attribute.name) != nil {
             throw KMIPError(
                 context.version.major >= 2 ? .attributeSingleValued : .permissionDenied,
@@ -78,6 +96,7 @@ extension KMIPServerCore {
         var record = try await self.target(request.uniqueIdentifier, context, &batch)
         let attribute = request.attribute
         try self.checkEditable(attribute.name, record, context)
+        try await self.checkUniqueName(attribute, of: record.uniqueIdentifier, context)
         let instances = record.all(attribute.name)
         guard !instances.isEmpty else { throw self.attributeNotFound(attribute.name, context) }
         var index = Int(attribute.index ?? 0)
@@ -137,6 +156,7 @@ extension KMIPServerCore {
         var record = try await self.target(request.uniqueIdentifier, context, &batch)
         let attribute = request.attribute
         try self.checkEditable(attribute.name, record, context)
+        try await self.checkUniqueName(attribute, of: record.uniqueIdentifier, context)
         // A multi-valued attribute, or one that has several instances now (TC-SETATTR-3-20).
         if case .standard(let tag) = attribute.name, AttributePolicy.multiValued.contains(tag) {
             throw KMIPError(.multiValuedAttribute, "attribute \(attribute.name) has several values; use Add or Modify Attribute")
