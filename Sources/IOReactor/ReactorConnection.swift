@@ -55,8 +55,9 @@ public final class ReactorConnection {
     /// Reads up to `buffer.count` bytes.
     ///
     /// Waits at most the idle timeout for data. During a graceful shutdown a read that would wait
-    /// returns 0.
-    /// - Parameter buffer: Where the bytes go.
+    /// returns 0. Cancelling the calling task ends the read with ``IOReactorError/cancelled``.
+    /// - Parameter buffer: Where the bytes go. It must stay valid until the call returns (a plain-text
+    ///   connection receives into it directly); ``receive(maxBytes:)`` needs no caller buffer.
     /// - Returns: The number of bytes read; 0 at end of stream.
     /// - Throws: ``IOReactorError`` (`.timeout`, `.connectionReset`, `.tls`, `.shutdown`, `.cancelled`).
     nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
