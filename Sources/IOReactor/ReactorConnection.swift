@@ -71,7 +71,28 @@ public final class ReactorConnection {
     /// - Throws: See ``read(into:)``.
     nonisolated(nonsending) public func receive(maxBytes: Int = 16384) async throws -> [UInt8]? {
         precondition(self.core.loop.inEventLoop, "a ReactorConnection is used off its loop")
-        return try await self.core.receiveChunk(maxBytes: maxBytes)
+        return try await self.core.receiveAvailable(maxBytes: maxBytes) { Array($0) }
+    }
+
+    /// Appends the bytes available now (at most `maxBytes`) to `buffer`, waiting for at least one.
+    ///
+    /// Made for a framer that accumulates a message: once `buffer` has the capacity, no read
+    /// allocates, and an idle connection holds no buffer of the transport's.
+    /// - Parameters:
+    ///   - buffer: Where the bytes are appended.
+    ///   - maxBytes: The most bytes appended by one call.
+    /// - Returns: The number of bytes appended; 0 at end of stream.
+    /// - Throws: See ``read(into:)``.
+    nonisolated(nonsending) public func read(
+        appendingTo buffer: inout [UInt8],
+        maxBytes: Int = 16384
+    ) async throws -> Int {
+        precondition(self.core.loop.inEventLoop, "a ReactorConnection is used off its loop")
+        let appended = try await self.core.receiveAvailable(maxBytes: maxBytes) { bytes in
+            buffer.append(contentsOf: bytes)
+            return bytes.count
+        }
+        return appended ?? 0
     }
 
     /// Writes `bytes` (which must stay valid until the call returns): encrypts and queues them, then starts sending. Returns once they are
