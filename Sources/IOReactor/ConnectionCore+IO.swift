@@ -108,12 +108,15 @@ extension ConnectionCore {
         }
     }
 
-    /// Reads what is available now, at least one byte, into a fresh array.
+    /// Reads what is available now, at least one byte, and hands it to `consume` synchronously.
     ///
     /// TLS decrypts into the loop's shared scratch buffer between suspensions, so an idle TLS
     /// connection holds no plaintext buffer of its own; plain connections use their own.
-    /// - Returns: The bytes, or `nil` at end of stream.
-    nonisolated(nonsending) func receiveChunk(maxBytes: Int) async throws(IOReactorError) -> [UInt8]? {
+    /// - Returns: What `consume` returned, or `nil` at end of stream.
+    nonisolated(nonsending) func receiveAvailable<R>(
+        maxBytes: Int,
+        _ consume: (UnsafeRawBufferPointer) -> R
+    ) async throws(IOReactorError) -> R? {
         let size = max(1, min(maxBytes, self.limits.receiveBufferSize))
         guard let tls = self.tls else {
             if self.scratch.count < size {
@@ -121,7 +124,7 @@ extension ConnectionCore {
                 self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 1)
             }
             let count = try await self.read(into: UnsafeMutableRawBufferPointer(rebasing: self.scratch[0..<size]))
-            return count == 0 ? nil : Array(UnsafeRawBufferPointer(rebasing: self.scratch[0..<count]))
+            return count == 0 ? nil : consume(UnsafeRawBufferPointer(rebasing: self.scratch[0..<count]))
         }
         if let failure = self.failure { throw failure }
         guard self.state == .open || self.state == .draining else {
@@ -130,7 +133,7 @@ extension ConnectionCore {
         let shared = UnsafeMutableRawBufferPointer(rebasing: self.loop.scratch[0..<min(size, self.loop.scratch.count)])
         while true {
             if let count = try self.tlsReadNow(tls, into: shared) {
-                return count == 0 ? nil : Array(UnsafeRawBufferPointer(rebasing: shared[0..<count]))
+                return count == 0 ? nil : consume(UnsafeRawBufferPointer(rebasing: shared[0..<count]))
             }
             if self.state == .draining { return nil }
             guard try await self.fillInbound(tls, timeout: self.limits.idleTimeout) else { return nil }

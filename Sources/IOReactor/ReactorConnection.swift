@@ -55,8 +55,9 @@ public final class ReactorConnection {
     /// Reads up to `buffer.count` bytes.
     ///
     /// Waits at most the idle timeout for data. During a graceful shutdown a read that would wait
-    /// returns 0.
-    /// - Parameter buffer: Where the bytes go.
+    /// returns 0. Cancelling the calling task ends the read with ``IOReactorError/cancelled``.
+    /// - Parameter buffer: Where the bytes go. It must stay valid until the call returns (a plain-text
+    ///   connection receives into it directly); ``receive(maxBytes:)`` needs no caller buffer.
     /// - Returns: The number of bytes read; 0 at end of stream.
     /// - Throws: ``IOReactorError`` (`.timeout`, `.connectionReset`, `.tls`, `.shutdown`, `.cancelled`).
     nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
@@ -70,7 +71,28 @@ public final class ReactorConnection {
     /// - Throws: See ``read(into:)``.
     nonisolated(nonsending) public func receive(maxBytes: Int = 16384) async throws -> [UInt8]? {
         precondition(self.core.loop.inEventLoop, "a ReactorConnection is used off its loop")
-        return try await self.core.receiveChunk(maxBytes: maxBytes)
+        return try await self.core.receiveAvailable(maxBytes: maxBytes) { Array($0) }
+    }
+
+    /// Appends the bytes available now (at most `maxBytes`) to `buffer`, waiting for at least one.
+    ///
+    /// Made for a framer that accumulates a message: once `buffer` has the capacity, no read
+    /// allocates, and an idle connection holds no buffer of the transport's.
+    /// - Parameters:
+    ///   - buffer: Where the bytes are appended.
+    ///   - maxBytes: The most bytes appended by one call.
+    /// - Returns: The number of bytes appended; 0 at end of stream.
+    /// - Throws: See ``read(into:)``.
+    nonisolated(nonsending) public func read(
+        appendingTo buffer: inout [UInt8],
+        maxBytes: Int = 16384
+    ) async throws -> Int {
+        precondition(self.core.loop.inEventLoop, "a ReactorConnection is used off its loop")
+        let appended = try await self.core.receiveAvailable(maxBytes: maxBytes) { bytes in
+            buffer.append(contentsOf: bytes)
+            return bytes.count
+        }
+        return appended ?? 0
     }
 
     /// Writes `bytes` (which must stay valid until the call returns): encrypts and queues them, then starts sending. Returns once they are

@@ -36,15 +36,15 @@ func argument(_ name: String, _ fallback: String? = nil) -> String {
 
 let response = [UInt8](repeating: 0x52, count: 120)
 
-/// Serves 80-byte requests on the handler's task (runs on the loop).
+/// Serves 80-byte requests on the handler's task (runs on the loop), framing them in a reused
+/// buffer as a KMIP framer would.
 @Sendable func serveRequests(_ connection: sending ReactorConnection) async throws {
-    var pending = 0
-    while let chunk = try await connection.receive() {
-        pending += chunk.count
-        while pending >= 80 {
-            pending -= 80
-            try await connection.write(response)
-        }
+    var buffer: [UInt8] = []
+    buffer.reserveCapacity(1024)
+    while try await connection.read(appendingTo: &buffer, maxBytes: 1024) > 0 {
+        let frames = buffer.count / 80
+        for _ in 0..<frames { try await connection.write(response) }
+        buffer.removeFirst(frames * 80)
     }
 }
 
@@ -59,13 +59,12 @@ actor PinnedRequestServer {
     }
 
     func serve() async throws {
-        var pending = 0
-        while let chunk = try await self.connection.receive() {
-            pending += chunk.count
-            while pending >= 80 {
-                pending -= 80
-                try await self.connection.write(response)
-            }
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1024)
+        while try await self.connection.read(appendingTo: &buffer, maxBytes: 1024) > 0 {
+            let frames = buffer.count / 80
+            for _ in 0..<frames { try await self.connection.write(response) }
+            buffer.removeFirst(frames * 80)
         }
     }
 }

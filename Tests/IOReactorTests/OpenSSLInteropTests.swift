@@ -82,6 +82,51 @@ struct OpenSSLInteropTests {
         }
     }
 
+    @Test("the server ends a connection with close_notify", .timeLimit(.minutes(1)), arguments: allBackends)
+    func closeNotify(backend: IOBackendKind) async throws {
+        let pki = TestPKI.shared
+        try await withServer(backend: backend, tls: try makeServerTLS(), handler: echoOnce) {
+            (server: ReactorServer) async throws in
+            let port = server.port
+            let context = try ClientTLSContext(identity: pki.client, caFile: pki.caCertificate)
+            // readToEnd throws unless the stream ends with close_notify (SSL_ERROR_ZERO_RETURN).
+            let tail = try await onThread { () throws -> [UInt8] in
+                let client = try BlockingClient(port: port)
+                try client.startTLS(context)
+                try client.write(Array("bye".utf8))
+                return try client.readToEnd()
+            }
+            #expect(tail == Array("bye".utf8))
+        }
+    }
+
+    @Test("the legacy vCenter CBC suites are refused by default and served when opted in", .timeLimit(.minutes(1)))
+    func legacyCiphers() async throws {
+        let pki = TestPKI.shared
+        let rsa = try TestPKI.rsaServer()
+        var configuration = TLSServerConfiguration(
+            certificateChain: .file(rsa.certificate),
+            privateKey: .file(rsa.key),
+            trust: TrustPolicy(caCertificates: [.file(pki.caCertificate)])
+        )
+        let modern = try TLSServerContext(configuration: configuration)
+        configuration.tls12Ciphers += ":" + TLSServerConfiguration.legacyVCenterTLS12Ciphers
+        let legacy = try TLSServerContext(configuration: configuration)
+        for (tls, expected) in [(modern, false), (legacy, true)] {
+            try await withServer(backend: .automatic, tls: tls, handler: echoOnce) {
+                (server: ReactorServer) async throws in
+                let output = try await sClient(
+                    port: server.port,
+                    version: "-tls1_2",
+                    extra: ["-cipher", "AES128-SHA256"],
+                    message: "legacy-client"
+                )
+                #expect(output.contains("legacy-client") == expected, "\(output)")
+                if expected { #expect(output.contains("AES128-SHA256"), "\(output)") }
+            }
+        }
+    }
+
     @Test("a resumed session is refused once its certificate's pin is removed", .timeLimit(.minutes(1)))
     func resumptionRechecksTrust() async throws {
         let pki = TestPKI.shared

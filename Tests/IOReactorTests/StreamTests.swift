@@ -147,3 +147,43 @@ final class Barrier: Sendable {
         }
     }
 }
+
+@Suite("Framing with read(appendingTo:)")
+struct AppendingReadTests {
+    @Test(
+        "80-byte requests framed in a reused buffer get 120-byte answers",
+        .timeLimit(.minutes(1)),
+        arguments: allBackends,
+        [false, true]
+    )
+    func framer(backend: IOBackendKind, useTLS: Bool) async throws {
+        let pki = TestPKI.shared
+        let handler: @Sendable (sending ReactorConnection) async throws -> Void = { connection in
+            var buffer: [UInt8] = []
+            while try await connection.read(appendingTo: &buffer, maxBytes: 100) > 0 {
+                let frames = buffer.count / 80
+                for index in 0..<frames {
+                    let first = buffer[index * 80]
+                    try await connection.write([UInt8](repeating: first, count: 120))
+                }
+                buffer.removeFirst(frames * 80)
+            }
+        }
+        let tls = useTLS ? try makeServerTLS() : nil
+        try await withServer(backend: backend, tls: tls, handler: handler) { (server: ReactorServer) async throws in
+            let port = server.port
+            let reply = try await onThread { () throws -> [UInt8] in
+                let client = try BlockingClient(port: port)
+                if useTLS { try client.startTLS(try ClientTLSContext(identity: pki.client, caFile: pki.caCertificate)) }
+                // Five requests in one write, then a sixth split across two writes.
+                try client.write((1...5).flatMap { [UInt8](repeating: $0, count: 80) })
+                try client.write([UInt8](repeating: 6, count: 30))
+                try client.write([UInt8](repeating: 6, count: 50))
+                let reply = try client.read(count: 6 * 120)
+                client.shutdown()
+                return reply
+            }
+            #expect(reply == (1...6).flatMap { [UInt8](repeating: $0, count: 120) })
+        }
+    }
+}

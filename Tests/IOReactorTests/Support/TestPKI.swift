@@ -116,6 +116,28 @@ struct TestPKI: Sendable {
         )
     }
 
+    /// An RSA-2048 server certificate from the test CA (the legacy TLS_RSA suites need an RSA key),
+    /// generated on first use.
+    static func rsaServer() throws -> Identity {
+        let pki = TestPKI.shared
+        let path = { (name: String) in "\(pki.directory)/\(name)" }
+        if !FileManager.default.fileExists(atPath: path("rsa-server.pem")) {
+            try openssl([
+                "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path("rsa-server.key"),
+            ])
+            try openssl([
+                "req", "-new", "-key", path("rsa-server.key"), "-subj", "/CN=localhost", "-config", path("ext.cnf"),
+                "-out", path("rsa-server.csr"),
+            ])
+            try openssl([
+                "x509", "-req", "-in", path("rsa-server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+                "-set_serial", "\(UInt32.random(in: 1...UInt32.max))", "-days", "3", "-extfile", path("ext.cnf"),
+                "-extensions", "server", "-out", path("rsa-server.pem"),
+            ])
+        }
+        return Identity(certificate: path("rsa-server.pem"), key: path("rsa-server.key"))
+    }
+
     /// The SHA-256 fingerprint of a PEM certificate file, as `openssl x509 -fingerprint` prints it.
     static func fingerprint(ofCertificate path: String) throws -> CertificateFingerprint {
         let output = try openssl(["x509", "-in", path, "-noout", "-fingerprint", "-sha256"])
