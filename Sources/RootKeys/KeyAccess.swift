@@ -49,9 +49,18 @@ public final class KeyAccess: Sendable {
     ///   - service: The root-key service every miss goes to.
     ///   - configuration: The cache's and the batcher's settings.
     ///   - clock: For TTLs, deadlines and the rate limit; tests pass a manual one.
-    public init(service: any RootKeyService, configuration: Configuration = Configuration(), clock: any MonotonicClock = .continuous) {
+    public init(
+        service: any RootKeyService,
+        configuration: Configuration = Configuration(),
+        clock: any MonotonicClock = .continuous
+    ) {
         self.cache = KeyCache(configuration: configuration.cache, clock: clock)
-        self.batcher = UnwrapBatcher(service: service, cache: self.cache, configuration: configuration.batcher, clock: clock)
+        self.batcher = UnwrapBatcher(
+            service: service,
+            cache: self.cache,
+            configuration: configuration.batcher,
+            clock: clock
+        )
     }
 
     /// The key material of `request.key`: from the cache, or unwrapped through the batcher (which

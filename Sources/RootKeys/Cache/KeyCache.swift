@@ -151,7 +151,12 @@ public final class KeyCache: Sendable {
     ///     returned this value (the unwrap raced a Revoke, Destroy or shred).
     /// - Returns: Whether the value was cached.
     @discardableResult
-    public func insert(_ value: SecretBytes, for key: Key, rootKeyID: String, ifGeneration generation: UInt64? = nil) -> Bool {
+    public func insert(
+        _ value: SecretBytes,
+        for key: Key,
+        rootKeyID: String,
+        ifGeneration generation: UInt64? = nil
+    ) -> Bool {
         let now = self.clock.now
         return self.update { storage in
             if let generation, generation != storage.generation { return false }

@@ -100,7 +100,14 @@ struct KeyCacheStorage {
             self.remove(slot: slot, as: .replaced)
         }
         guard self.configuration.maxEntries > 0, value.count <= self.configuration.maxBytes else { return false }
-        let node = Node(key: key, rootKeyID: rootKeyID, value: value, byteCount: value.count, insertedAt: now, lastRead: now)
+        let node = Node(
+            key: key,
+            rootKeyID: rootKeyID,
+            value: value,
+            byteCount: value.count,
+            insertedAt: now,
+            lastRead: now
+        )
         let slot: Int
         if let reused = self.free.popLast() {
             slot = reused

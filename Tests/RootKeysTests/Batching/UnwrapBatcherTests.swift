@@ -99,7 +99,9 @@ struct UnwrapBatcherTests {
                 // Let them through one at a time: each answer starts exactly one queued key.
                 for finished in 1...36 {
                     #expect(fixture.counting.releaseOne())
-                    try await eventually("unwrap \(finished + 4) starts") { fixture.counting.unwrapCalls == finished + 4 }
+                    try await eventually("unwrap \(finished + 4) starts") {
+                        fixture.counting.unwrapCalls == finished + 4
+                    }
                     try await eventually("4 unwraps park again") { fixture.counting.parkedUnwraps == 4 }
                 }
                 fixture.counting.release()
@@ -151,7 +153,11 @@ struct UnwrapBatcherTests {
     func cancellation() async throws {
         try await withTemporaryDirectory { directory in
             let fixture = try await Fixture.make(directory, keys: 1)
-            let batcher = UnwrapBatcher(service: fixture.counting, cache: KeyCache(clock: ManualClock()), clock: ManualClock())
+            let batcher = UnwrapBatcher(
+                service: fixture.counting,
+                cache: KeyCache(clock: ManualClock()),
+                clock: ManualClock()
+            )
             fixture.counting.hold()
             let first = Task { try await batcher.unwrap(fixture.requests[0]) }
             try await eventually("the first caller's unwrap parks") { fixture.counting.parkedUnwraps == 1 }

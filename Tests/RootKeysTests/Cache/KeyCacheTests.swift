@@ -59,7 +59,9 @@ struct KeyCacheTests {
     @Test("evicts to stay within the byte bound, and does not cache a key larger than it")
     func byteBound() {
         let cache = KeyCache(configuration: .init(maxEntries: 100, maxBytes: 100), clock: ManualClock())
-        for uid in ["a", "b"] { cache.insert(SecretBytes([UInt8](repeating: 1, count: 40)), for: key(uid), rootKeyID: "r") }
+        for uid in ["a", "b"] {
+            cache.insert(SecretBytes([UInt8](repeating: 1, count: 40)), for: key(uid), rootKeyID: "r")
+        }
         #expect(cache.statistics.bytes == 80)
         cache.insert(SecretBytes([UInt8](repeating: 2, count: 40)), for: key("c"), rootKeyID: "r")
         #expect(cache.keysByRecency == [key("c"), key("b")])
@@ -131,7 +133,9 @@ struct KeyCacheTests {
         #expect(cache.keysByRecency == [key("c", tenant: "t3")])
         // An unwrap that read the generation before the purges does not put its key back.
         #expect(!cache.insert(SecretBytes([1]), for: key("a", tenant: "t1"), rootKeyID: "r1", ifGeneration: generation))
-        #expect(cache.insert(SecretBytes([1]), for: key("a", tenant: "t1"), rootKeyID: "r1", ifGeneration: cache.generation))
+        #expect(
+            cache.insert(SecretBytes([1]), for: key("a", tenant: "t1"), rootKeyID: "r1", ifGeneration: cache.generation)
+        )
         cache.removeAll()
         #expect(cache.statistics.entries == 0)
         #expect(cache.statistics.purged == 6)
