@@ -52,6 +52,13 @@ final class KMIPTLSClient: Sendable {
         }
     }
 
+    /// OpenSSL writes to the socket with write(2): a write (or close_notify) after the server
+    /// closed the connection (a refused client, a killed server) would raise SIGPIPE and end the
+    /// whole test process. Ignored once, for the process, as servers do.
+    private static let ignoreSIGPIPE: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
+
     let port: Int
     private let context: ContextBox
 
@@ -66,6 +73,7 @@ final class KMIPTLSClient: Sendable {
     ///   - identity: The client certificate and key, or `nil` to present none.
     ///   - caFile: The CA that signed the server certificate (the data dir's tls/server-ca.pem).
     init(port: Int, caFile: String, identity: Identity?, tlsVersion: TLSVersion = .any) throws {
+        Self.ignoreSIGPIPE
         guard let context = SSL_CTX_new(TLS_client_method()) else {
             throw Failure(stage: .handshake, detail: "SSL_CTX_new")
         }
