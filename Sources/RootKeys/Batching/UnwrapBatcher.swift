@@ -41,6 +41,9 @@ public struct UnwrapRequest: Sendable {
 /// - A successful unwrap fills the ``KeyCache`` (unless a purge happened meanwhile); failures are
 ///   not cached, and every caller of the flight gets the same error.
 ///
+/// A provider must bound its own calls (HTTP timeouts, retry budgets): callers always get their
+/// deadline error, but an unwrap that never returns keeps its in-flight slot.
+///
 /// The state is a synchronous ``StateMachine`` in a `Mutex`. Each caller waits in a task group of
 /// two children, its wait and its deadline, so nothing blocks a thread. The unwrap itself runs in
 /// an unstructured task: it belongs to no single caller, and cancelling the caller that started it

@@ -200,9 +200,11 @@ public final class KeyCache: Sendable {
     @discardableResult
     public func removeExpired() -> Int {
         let now = self.clock.now
-        let before = self.expirations.load(ordering: .relaxed)
-        self.update { $0.sweep(now: now) }
-        return self.expirations.load(ordering: .relaxed) - before
+        return self.update { storage in
+            let before = storage.pendingExpirations
+            storage.sweep(now: now)
+            return storage.pendingExpirations - before
+        }
     }
 
     /// A number that changes on every purge. Read it before an unwrap and pass it to

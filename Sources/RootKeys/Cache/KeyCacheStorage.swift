@@ -69,6 +69,9 @@ struct KeyCacheStorage {
         self.configuration = configuration
     }
 
+    /// Expirations since the last ``takeChanges()``.
+    var pendingExpirations: Int { self.changes.expirations }
+
     mutating func takeChanges() -> Changes {
         defer { self.changes = Changes() }
         return self.changes
