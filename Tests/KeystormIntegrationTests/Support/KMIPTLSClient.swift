@@ -287,8 +287,11 @@ private final class BlockingConnection: @unchecked Sendable {
         let reasons = KMIPTLSClient.errors()
         switch error {
         case SSL_ERROR_ZERO_RETURN: return "closed by the server (close_notify)"
-        case SSL_ERROR_SYSCALL where reasons.isEmpty && (errno == 0 || errno == ECONNRESET || errno == EPIPE):
-            return "closed by the server (errno \(errno))"
+        // A close after an alert may arrive as a reset that overtakes the alert (the server
+        // closed with our request unread), or as an end of stream without close_notify.
+        case SSL_ERROR_SYSCALL where errno == 0 || errno == ECONNRESET || errno == EPIPE:
+            return "closed by the server (errno \(errno)) \(reasons)"
+        case SSL_ERROR_SSL where reasons.contains("unexpected eof"): return "closed by the server (\(reasons))"
         case SSL_ERROR_SYSCALL: return "system error: errno \(errno) \(reasons)"
         default: return "SSL error \(error): \(reasons)"
         }
