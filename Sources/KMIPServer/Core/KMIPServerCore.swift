@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import KMIPCodec
 import KMIPModel
 public import KeyStore
 public import RootKeys
@@ -73,6 +74,33 @@ extension KMIPServerCore {
         let stored = record.encodedForStore()
         try await self.storage("updating \(record.uniqueIdentifier)") {
             try await self.store.update(stored, expectedRevision: record.stored.revision)
+        }
+    }
+
+    /// Writes a changed object unless another request changed it since it was read: `false` then.
+    func saveIfUnchanged(_ record: ObjectRecord) async throws(KMIPError) -> Bool {
+        let stored = record.encodedForStore()
+        do {
+            try await self.store.update(stored, expectedRevision: record.stored.revision)
+            return true
+        } catch KeyStoreError.conflict {
+            return false
+        } catch {
+            throw KMIPError(.generalFailure, "updating \(record.uniqueIdentifier) failed in the key store")
+        }
+    }
+
+    /// Clears Fresh once an object has been served (KMIP 1.4 §3.34). Many hosts may fetch a new
+    /// key at once (vSAN: every host asks for its cluster's keys); the first write wins and the
+    /// others, finding Fresh already cleared, have nothing to do. It never fails the Get.
+    func markServed(_ record: ObjectRecord, _ context: RequestContext) async {
+        var current = record
+        for _ in 0..<4 {
+            guard case .boolean(true)? = current.first(.standard(.fresh))?.value else { return }
+            current.set(.fresh, .boolean(false))
+            guard let saved = try? await self.saveIfUnchanged(current), !saved else { return }
+            guard let fresh = try? await self.load(record.uniqueIdentifier, context) else { return }
+            current = fresh
         }
     }
 

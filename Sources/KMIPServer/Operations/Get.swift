@@ -74,12 +74,7 @@ extension KMIPServerCore {
         } else {
             object = .symmetricKey(SymmetricKey(keyBlock: keyBlock))
         }
-        if case .boolean(true)? = record.first(.standard(.fresh))?.value {
-            // KMIP 1.4 §3.34: an object served to a client is no longer fresh.
-            var served = record
-            served.set(.fresh, .boolean(false))
-            try await self.save(served)
-        }
+        await self.markServed(record, context)
         batch.idPlaceholder = record.uniqueIdentifier
         return GetResponse(objectType: record.objectType, uniqueIdentifier: .text(record.uniqueIdentifier), object: object)
     }
@@ -97,11 +92,7 @@ extension KMIPServerCore {
             TTLVItem(.opaqueDataType, .enumeration(type)),
             TTLVItem(.opaqueDataValue, .byteString(Array(bytes[4...]))),
         ])))
-        if case .boolean(true)? = record.first(.standard(.fresh))?.value {
-            var served = record
-            served.set(.fresh, .boolean(false))
-            try await self.save(served)
-        }
+        await self.markServed(record, context)
         batch.idPlaceholder = record.uniqueIdentifier
         return GetResponse(objectType: .opaqueObject, uniqueIdentifier: .text(record.uniqueIdentifier), object: object)
     }
