@@ -55,6 +55,7 @@ struct OASISConformanceTests {
                 }
             } else if result.passed {
                 passed += 1
+                print("OASIS \(label) \(result)")
             } else {
                 Issue.record("\(label) \(file): \(result.difference.map(String.init(describing:)) ?? "")")
                 print("OASIS \(label) \(result)")
