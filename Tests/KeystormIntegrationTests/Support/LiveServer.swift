@@ -40,10 +40,13 @@ final class LiveServer: Sendable {
     private final class ProcessBox: @unchecked Sendable {
         let process: Process
         let logPath: String
+        /// Lets the thread that started the process end (see ``LiveServer/spawn(_:release:)``).
+        let release = DispatchSemaphore(value: 0)
         init(_ process: Process, logPath: String) {
             self.process = process
             self.logPath = logPath
         }
+        deinit { self.release.signal() }
     }
 
     // MARK: Paths in the data directory (see DataDirectory in the keystorm target)
@@ -124,17 +127,25 @@ final class LiveServer: Sendable {
             throw LiveTestFailure("cannot create \(logPath)")
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: self.binary)
-        process.arguments = [
-            "serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:0", "--refresh-interval", "1",
+        let serve = [
+            self.binary, "serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:0", "--refresh-interval", "1",
         ]
+        // With setpriv (util-linux), the server gets SIGKILL when the thread that started it ends,
+        // so a test process that crashes or is killed leaves no server behind.
+        if let setpriv = Subprocess.onPath("setpriv") {
+            process.executableURL = URL(fileURLWithPath: setpriv)
+            process.arguments = ["--pdeathsig", "KILL"] + serve
+        } else {
+            process.executableURL = URL(fileURLWithPath: self.binary)
+            process.arguments = Array(serve.dropFirst())
+        }
         process.environment = Self.environment()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
         process.standardError = log
-        try process.run()
-        try? log.close()
         let box = ProcessBox(process, logPath: logPath)
+        defer { try? log.close() }
+        try await Self.spawn(UncheckedProcess(process: process), release: box.release)
         self.state.withLock { $0.process = box }
 
         // The banner names the bound port: "Keystorm is serving KMIP on 127.0.0.1:PORT (...".
@@ -203,6 +214,30 @@ final class LiveServer: Sendable {
 
     private func log(_ box: ProcessBox) -> String {
         (try? String(contentsOfFile: box.logPath, encoding: .utf8)) ?? ""
+    }
+
+    private struct UncheckedProcess: @unchecked Sendable {
+        let process: Process
+    }
+
+    /// Starts the process from a thread of its own that lives until `release` is signalled (when
+    /// the server's ``ProcessBox`` goes): the parent-death signal fires when the thread that
+    /// forked ends, and threads of the cooperative pool may end at any time.
+    private static func spawn(_ process: UncheckedProcess, release: DispatchSemaphore) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                do {
+                    try process.process.run()
+                } catch {
+                    continuation.resume(throwing: error)
+                    return
+                }
+                continuation.resume()
+                release.wait()
+            }
+            thread.name = "LiveServer spawner"
+            thread.start()
+        }
     }
 
     // MARK: The CLI
