@@ -128,7 +128,8 @@ final class LiveServer: Sendable {
         }
         let process = Process()
         let serve = [
-            self.binary, "serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:0", "--refresh-interval", "1",
+            self.binary, "serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:0", "--refresh-interval",
+            "1",
         ]
         // With setpriv (util-linux), the server gets SIGKILL when the thread that started it ends,
         // so a test process that crashes or is killed leaves no server behind.
