@@ -46,7 +46,6 @@ public enum OASISCatalog {
     /// them with Operation Not Supported or Feature Not Supported.
     public static let excluded: [String: String] = {
         let undo = "Batch Error Continuation Option Undo (refused with Feature Not Supported by design, issue #4)"
-        let asymmetric = "asymmetric keys (Register of a Private or Public Key)"
         return [
             "TC_32_11_Asynchronous_Locate.xml": "asynchronous operations (Operation Pending, Poll, Cancel)",
             "TC_312_11_Register_Create_Get_attributes_Destroy.xml": "templates (Register of a Template object)",
@@ -57,14 +56,6 @@ public enum OASISCatalog {
             "AX-M-1-14.xml": undo,
             "AX-M-2-14.xml": undo,
             "BL-M-2-21.xml": undo,
-            "BL-M-6-21.xml": asymmetric,
-            "BL-M-7-21.xml": asymmetric,
-            "BL-M-8-21.xml": asymmetric,
-            "BL-M-9-21.xml": asymmetric,
-            "BL-M-11-21.xml": asymmetric,
-            "BL-M-12-21.xml": asymmetric,
-            "BL-M-13-21.xml": asymmetric,
-            "BL-M-10-21.xml": "certificates (Register of a Certificate)",
         ]
     }()
 

@@ -37,6 +37,8 @@ public enum KMIPAttributeTags {
         "Protection Storage Mask", "Quantum Safe", "Rotate Automatic", "Rotate Date", "Rotate Generation",
         "Rotate Interval", "Rotate Latest", "Rotate Name", "Rotate Offset", "Short Unique Identifier",
         "Certificate Subject", "Certificate Issuer",
+        // Kept as its own attribute for a registered X.509 certificate (BL-M-10-21 asks for it).
+        "Certificate Subject CN",
     ]
 
     private static let byV1Name: [String: TTLVTag] = {

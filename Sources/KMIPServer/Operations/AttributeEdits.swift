@@ -44,9 +44,15 @@ extension KMIPServerCore {
         if record.state == .active && due(.deactivationDate) { record.transition(to: .deactivated, now: now) }
     }
 
-    /// KMIP 2.x: a Name another of the tenant's live objects has is Non Unique Name Attribute
-    /// (BL-M-8-21). KMIP 1.x leaves uniqueness to the server's policy and allows it.
-    func checkUniqueName(_ attribute: Attribute, of uid: String, _ context: RequestContext) async throws(KMIPError) {
+    /// KMIP 2.x: a Name another of the tenant's live objects has is Non Unique Name Attribute; so is,
+    /// with `includingOwn`, a Name the object itself has already (Add Attribute of a second,
+    /// identical instance: BL-M-8-21). KMIP 1.x leaves uniqueness to the server's policy and allows it.
+    func checkUniqueName(
+        _ attribute: Attribute,
+        of uid: String,
+        _ context: RequestContext,
+        includingOwn: Bool = false
+    ) async throws(KMIPError) {
         guard context.version.major >= 2, attribute.name == .standard(.name), case .structure(let fields) = attribute.value,
             case .textString(let value)? = fields.first(where: { $0.tag == .nameValue })?.value
         else { return }
@@ -55,8 +61,8 @@ extension KMIPServerCore {
         let page = try await self.storage("looking up a name") {
             try await self.store.objects(tenantID: context.tenantID, matching: query)
         }
-        if page.objects.contains(where: { $0.uniqueIdentifier != uid }) {
-            throw KMIPError(.nonUniqueNameAttribute, "another object already has the Name '\(value)'")
+        if page.objects.contains(where: { includingOwn || $0.uniqueIdentifier != uid }) {
+            throw KMIPError(.nonUniqueNameAttribute, "an object already has the Name '\(value)'")
         }
     }
 
@@ -72,7 +78,7 @@ extension KMIPServerCore {
         var record = try await self.target(request.uniqueIdentifier, context, &batch)
         let attribute = request.attribute
         try self.checkEditable(attribute.name, record, context)
-        try await self.checkUniqueName(attribute, of: record.uniqueIdentifier, context)
+        try await self.checkUniqueName(attribute, of: record.uniqueIdentifier, context, includingOwn: true)
         if !AttributePolicy.isMultiValued(attribute.name) && record.first(attribute.name) != nil {
             throw KMIPError(
                 context.version.major >= 2 ? .attributeSingleValued : .permissionDenied,

@@ -33,7 +33,7 @@ extension KMIPServerCore {
         for function in request.queryFunctions {
             switch function {
             case .queryOperations: response.operations = Self.supportedOperations + (context.version.major >= 2 ? [.setAttribute] : [])
-            case .queryObjects: response.objectTypes = [.symmetricKey, .secretData, .opaqueObject]
+            case .queryObjects: response.objectTypes = [.symmetricKey, .secretData, .opaqueObject] + Self.storedObjectTypes.sorted { $0.rawValue < $1.rawValue }
             case .queryServerInformation: response.vendorIdentification = self.configuration.vendorIdentification
             case .queryCapabilities where context.version >= .v1_3:
                 // KMIP 1.4 §2.1.28: no streaming, no asynchronous answers, no attestation; batches

@@ -37,6 +37,9 @@ extension KMIPServerCore {
         if record.objectType == .opaqueObject {
             return try await self.getOpaqueObject(record, request: request, context: context, batch: &batch)
         }
+        if Self.storedObjectTypes.contains(record.objectType) {
+            return try await self.getStoredObject(record, request: request, context: context, batch: &batch)
+        }
         var storedFormat = KeyFormatType.raw
         if case .enumeration(let value)? = record.first(.standard(.keyFormatType))?.value {
             storedFormat = KeyFormatType(rawValue: value)

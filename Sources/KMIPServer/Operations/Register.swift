@@ -14,16 +14,19 @@ import KMIPModel
 import RootKeys
 
 extension KMIPServerCore {
-    /// Register: store a Symmetric Key (Raw or Transparent Symmetric Key), Secret Data or an Opaque
-    /// Object the client supplies; its material is wrapped under the tenant's root key like a
-    /// created key's.
+    /// Register: store a Symmetric Key (Raw or Transparent Symmetric Key), Secret Data, an Opaque
+    /// Object, or a Private Key, Public Key or Certificate (kept as registered, see
+    /// ``registerStoredObject(_:context:batch:)``) the client supplies; its material is wrapped
+    /// under the tenant's root key like a created key's.
     ///
     /// KMIP 1.4 §4.3, KMIP 2.1 §6.1.40
     func register(_ request: RegisterRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> RegisterResponse {
-        // An object type Keystorm does not keep is refused as such, before its attributes are read
-        // (a certificate's attributes are server-set ones).
+        if Self.storedObjectTypes.contains(request.objectType) {
+            return try await self.registerStoredObject(request, context: context, batch: &batch)
+        }
+        // An object type Keystorm does not keep is refused as such, before its attributes are read.
         guard [.symmetricKey, .secretData, .opaqueObject].contains(request.objectType) else {
-            throw KMIPError(.featureNotSupported, "Keystorm registers Symmetric Keys, Secret Data and Opaque Objects, not \(request.objectType.name)")
+            throw KMIPError(.featureNotSupported, "Keystorm registers keys, certificates, Secret Data and Opaque Objects, not \(request.objectType.name)")
         }
         var attributes = try self.clientAttributes(request.attributes, context: context)
         if request.objectType == .opaqueObject {
