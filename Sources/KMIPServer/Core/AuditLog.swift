@@ -13,6 +13,7 @@
 import Glibc
 #endif
 import Dispatch
+import Synchronization
 
 /// One line of the audit log: who did what to which object, and how it ended.
 public struct AuditEvent: Sendable {
@@ -71,19 +72,30 @@ public protocol AuditSink: Sendable {
     func record(_ events: [AuditEvent]) async throws
 }
 
-/// An append-only JSON-lines file, fsynced after every batch of events.
+/// An append-only JSON-lines file; every event is on disk (written and fsynced) before `record`
+/// returns.
 ///
-/// Writes happen on a dedicated thread, so callers on the cooperative pool never block on the disk.
+/// During a boot storm hundreds of requests finish at once, and one fsync each would make the disk
+/// the bottleneck. Events that arrive while a flush is running therefore share the next one (group
+/// commit): one write and one fsync for all of them. Flushes run on a serial dispatch queue, so the
+/// cooperative thread pool never waits on the disk.
 public final class AuditLogFile: AuditSink, @unchecked Sendable {
+    private struct Pending {
+        var text = ""
+        var waiters: [CheckedContinuation<Void, any Error>] = []
+        var flushScheduled = false
+    }
+
     private let fd: Int32
-    private let queue: BlockingWorker
+    private let queue: DispatchQueue
+    private let pending = Mutex(Pending())
 
     /// Opens (creating with mode 0600) the log at `path`.
     public init(path: String) throws {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AuditLogError(path: path, errno: errno) }
         self.fd = fd
-        self.queue = BlockingWorker(name: "keystorm-audit")
+        self.queue = DispatchQueue(label: "keystorm-audit", qos: .utility)
     }
 
     deinit {
@@ -95,21 +107,40 @@ public final class AuditLogFile: AuditSink, @unchecked Sendable {
         var lines = ""
         for event in events { lines += event.jsonLine + "\n" }
         let text = lines
-        let fd = self.fd
-        try await self.queue.run {
-            var bytes = Array(text.utf8)
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw AuditLogError(path: "audit log", errno: errno)
-                }
-                offset += written
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let schedule = self.pending.withLock { pending in
+                pending.text += text
+                pending.waiters.append(continuation)
+                defer { pending.flushScheduled = true }
+                return !pending.flushScheduled
             }
-            while fsync(fd) != 0 {
-                if errno != EINTR { throw AuditLogError(path: "audit log", errno: errno) }
+            if schedule { self.queue.async { self.flush() } }
+        }
+    }
+
+    /// Writes and fsyncs everything pending, then wakes its writers. Runs on `queue` only.
+    private func flush() {
+        let batch = self.pending.withLock { pending in
+            defer { pending = Pending() }
+            return pending
+        }
+        let result = Result { try self.writeAndSync(batch.text) }
+        for waiter in batch.waiters { waiter.resume(with: result) }
+    }
+
+    private func writeAndSync(_ text: String) throws {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { write(self.fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw AuditLogError(path: "audit log", errno: errno)
             }
+            offset += written
+        }
+        while fsync(self.fd) != 0 {
+            if errno != EINTR { throw AuditLogError(path: "audit log", errno: errno) }
         }
     }
 }
@@ -119,20 +150,4 @@ public struct AuditLogError: Error, CustomStringConvertible {
     public var path: String
     public var errno: Int32
     public var description: String { "audit log \(self.path): \(String(cString: strerror(self.errno)))" }
-}
-
-/// Runs blocking work (file I/O) submitted from async code on a serial dispatch queue, so the
-/// cooperative thread pool never waits on the disk.
-struct BlockingWorker: Sendable {
-    private let queue: DispatchQueue
-
-    init(name: String) {
-        self.queue = DispatchQueue(label: name, qos: .utility)
-    }
-
-    func run(_ work: @escaping @Sendable () throws -> Void) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.queue.async { continuation.resume(with: Result { try work() }) }
-        }
-    }
 }
