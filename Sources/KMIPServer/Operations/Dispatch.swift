@@ -11,6 +11,7 @@
 
 import KMIPCodec
 import KMIPModel
+import KeyStore
 
 extension KMIPServerCore {
     /// Runs one operation and returns its response payload.
@@ -88,10 +89,18 @@ extension KMIPServerCore {
         do {
             var record = try await self.load(uid, context)
             // A lifecycle date that has come since the last change moves the State now, so
-            // every operation sees it (KMIP 1.4 §3.22, §3.26; TC-9.2).
-            let state = record.state
-            Self.applyLifecycleDates(&record, now: context.now)
-            if record.state != state { try await self.save(record) }
+            // every operation sees it (KMIP 1.4 §3.22, §3.26; TC-9.2). Concurrent requests may
+            // race to record it: the loser re-reads what the winner wrote.
+            for _ in 0..<4 {
+                let state = record.state
+                Self.applyLifecycleDates(&record, now: context.now)
+                if record.state == state { return record }
+                if try await self.saveIfUnchanged(record) {
+                    record.stored.revision += 1
+                    return record
+                }
+                record = try await self.load(uid, context)
+            }
             return record
         } catch where error.reason == .itemNotFound && context.version.major >= 2 {
             // KMIP 2.1 names the reason Object Not Found (BL-M-4-21).

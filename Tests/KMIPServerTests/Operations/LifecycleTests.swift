@@ -83,7 +83,27 @@ struct LifecycleTests {
         }
         #expect(!stored.attributes.windows(ofCount: key.count).contains { Array($0) == key })
     }
+
+    /// An Activation Date that passes moves the key to Active the next time it is used, and the
+    /// operation that noticed it still succeeds.
+    @Test func aPassedActivationDateActivatesTheKeyOnItsNextUse() async throws {
+        let server = try await TestServer.make()
+        var create = aes256Create()
+        create.templateAttribute?.attributes.append(Attribute(.activationDate, .dateTime(server.clock.now + 10)))
+        let created = try await server.call(create)
+        guard case .create(let payload)? = created.payload else {
+            Issue.record("Create failed: \(created.resultMessage ?? "")")
+            return
+        }
+        server.advance(seconds: 20)
+        let added = try await server.call(AddAttributeRequest(uniqueIdentifier: payload.uniqueIdentifier, attribute: .custom("x-Name", .textString("vm-1"))))
+        #expect(added.resultStatus == .success, "\(added.resultReason?.name ?? ""): \(added.resultMessage ?? "")")
+        let state = try await server.call(GetAttributesRequest(uniqueIdentifier: payload.uniqueIdentifier, attributeNames: [.standard(.state)]))
+        guard case .getAttributes(let attributes)? = state.payload else { return }
+        #expect(attributes.attributes == [Attribute(.state, .enumeration(State.active.rawValue))])
+    }
 }
+
 
 extension Array where Element == UInt8 {
     func windows(ofCount count: Int) -> [ArraySlice<UInt8>] {
