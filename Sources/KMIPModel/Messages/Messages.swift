@@ -14,10 +14,12 @@ public import KMIPCodec
 /// A KMIP request: a header and one or more batch items.
 ///
 /// KMIP 1.4 §7.1, KMIP 2.1 §8.1
-public struct RequestMessage: KMIPStructure, Hashable, Sendable {
+public struct RequestMessage: KMIPMessage, Hashable, Sendable {
     public static let tag = TTLVTag.requestMessage
+    public static let headerTag = TTLVTag.requestHeader
 
     public var header: RequestHeader
+    public var protocolVersion: ProtocolVersion { self.header.protocolVersion }
     public var batchItems: [RequestBatchItem]
     public var unknownFields: [TTLVItem]
 
@@ -46,34 +48,17 @@ public struct RequestMessage: KMIPStructure, Hashable, Sendable {
         encoder.write(.batchItem, all: self.batchItems)
         encoder.write(self.unknownFields)
     }
-
-    /// Parses and decodes a request; the header's protocol version selects the attribute encoding.
-    ///
-    /// - Throws: TTLVError for malformed TTLV or a structure that does not fit the model.
-    public init(
-        decoding bytes: [UInt8],
-        mode: TTLVParsingMode = .strict,
-        limits: TTLVLimits = .default
-    ) throws(TTLVError) {
-        let document = try TTLV.parse(bytes, mode: mode, limits: limits)
-        self = try KMIPMessageDecoding.decode(document, as: RequestMessage.self, header: .requestHeader, mode: mode)
-    }
-
-    /// The message encoded in its header's protocol version.
-    public func encoded() -> [UInt8] {
-        var encoder = KMIPEncoder(version: self.header.protocolVersion)
-        encoder.write(self)
-        return encoder.bytes
-    }
 }
 
 /// A KMIP response: a header and one batch item per request item processed.
 ///
 /// KMIP 1.4 §7.1, KMIP 2.1 §8.1
-public struct ResponseMessage: KMIPStructure, Hashable, Sendable {
+public struct ResponseMessage: KMIPMessage, Hashable, Sendable {
     public static let tag = TTLVTag.responseMessage
+    public static let headerTag = TTLVTag.responseHeader
 
     public var header: ResponseHeader
+    public var protocolVersion: ProtocolVersion { self.header.protocolVersion }
     public var batchItems: [ResponseBatchItem]
     public var unknownFields: [TTLVItem]
 
@@ -94,20 +79,32 @@ public struct ResponseMessage: KMIPStructure, Hashable, Sendable {
         encoder.write(.batchItem, all: self.batchItems)
         encoder.write(self.unknownFields)
     }
+}
 
-    /// Parses and decodes a response.
+/// A whole KMIP message: read with the protocol version its header names, written in it.
+public protocol KMIPMessage: KMIPStructure {
+    /// The tag of the message's header (Request Header or Response Header).
+    static var headerTag: TTLVTag { get }
+    /// The version the message is written in.
+    var protocolVersion: ProtocolVersion { get }
+}
+
+extension KMIPMessage {
+    /// Parses and decodes a message; its header's protocol version selects the attribute encoding.
+    ///
+    /// - Throws: ``TTLVError`` for malformed TTLV or a structure that does not fit the model.
     public init(
         decoding bytes: [UInt8],
         mode: TTLVParsingMode = .strict,
         limits: TTLVLimits = .default
     ) throws(TTLVError) {
         let document = try TTLV.parse(bytes, mode: mode, limits: limits)
-        self = try KMIPMessageDecoding.decode(document, as: ResponseMessage.self, header: .responseHeader, mode: mode)
+        self = try KMIPMessageDecoding.decode(document, as: Self.self, header: Self.headerTag, mode: mode)
     }
 
     /// The message encoded in its header's protocol version.
     public func encoded() -> [UInt8] {
-        var encoder = KMIPEncoder(version: self.header.protocolVersion)
+        var encoder = KMIPEncoder(version: self.protocolVersion)
         encoder.write(self)
         return encoder.bytes
     }
