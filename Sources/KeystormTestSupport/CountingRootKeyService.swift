@@ -118,7 +118,7 @@ public final class CountingRootKeyService: RootKeyService {
         try await self.base.delete(rootKeyID: rootKeyID)
     }
 
-    public func state(rootKeyID: String) async throws -> RootKeyState {
-        try await self.base.state(rootKeyID: rootKeyID)
+    public func info(rootKeyID: String) async throws -> RootKeyInfo {
+        try await self.base.info(rootKeyID: rootKeyID)
     }
 }

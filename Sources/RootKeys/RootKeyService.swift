@@ -33,8 +33,15 @@ public protocol RootKeyService: Sendable {
     func rotate(rootKeyID: String) async throws -> RootKeyHandle
     /// Destroys the root key: every key wrapped under it becomes unrecoverable (crypto-shred).
     func delete(rootKeyID: String) async throws
+    /// The key's id, label, state and current version as the service sees it now.
+    func info(rootKeyID: String) async throws -> RootKeyInfo
+}
+
+extension RootKeyService {
     /// The key's state as the service sees it now.
-    func state(rootKeyID: String) async throws -> RootKeyState
+    public func state(rootKeyID: String) async throws -> RootKeyState {
+        try await self.info(rootKeyID: rootKeyID).state
+    }
 }
 
 /// A root key's id and current version.
@@ -78,4 +85,20 @@ public enum RootKeyState: String, Hashable, Sendable, Codable {
     case disabled
     /// Gone for good: every key wrapped under it is shredded.
     case deleted
+}
+
+/// What a root-key service tells about one root key (never its material).
+public struct RootKeyInfo: Hashable, Sendable {
+    public var keyID: String
+    public var label: String
+    public var state: RootKeyState
+    /// The version new wraps use.
+    public var currentVersion: Int
+
+    public init(keyID: String, label: String, state: RootKeyState, currentVersion: Int) {
+        self.keyID = keyID
+        self.label = label
+        self.state = state
+        self.currentVersion = currentVersion
+    }
 }

@@ -319,19 +319,3 @@ extension LocalRootKeyService {
         RootKeyError(.deleted, reason: "root key \(id) was deleted; everything wrapped under it is shredded")
     }
 }
-
-/// What a root-key service tells about one root key (never its material).
-public struct RootKeyInfo: Hashable, Sendable {
-    public var keyID: String
-    public var label: String
-    public var state: RootKeyState
-    /// The version new wraps use.
-    public var currentVersion: Int
-
-    public init(keyID: String, label: String, state: RootKeyState, currentVersion: Int) {
-        self.keyID = keyID
-        self.label = label
-        self.state = state
-        self.currentVersion = currentVersion
-    }
-}
