@@ -31,6 +31,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // TTLV wire format: no dependencies, no Foundation, no I/O.
@@ -44,7 +49,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Root-key services (Local, Key Protect, PKCS#11), unwrap batching and the key cache. No KMIP.
-        .target(name: "RootKeys", dependencies: ["CKeystormCrypto"], swiftSettings: swiftSettings),
+        .target(
+            name: "RootKeys",
+            dependencies: [
+                "CKeystormCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // OpenSSL's libcrypto (EVP, RAND, ERR) for RootKeys; imported internally, never re-exported.
         .systemLibrary(name: "CKeystormCrypto", providers: [.apt(["libssl-dev"])]),
         .testTarget(name: "RootKeysTests", dependencies: ["RootKeys", "KeystormTestSupport"], swiftSettings: swiftSettings),
@@ -111,6 +128,24 @@ let package = Package(
         .testTarget(
             name: "KeystormIntegrationTests",
             dependencies: ["keystorm", "KeystormTestSupport", "KMIPModel", "KMIPCodec", "CKeystorm"],
+            swiftSettings: swiftSettings
+        ),
+        // An emulator of IBM Key Protect's REST API (IAM tokens, root keys, wrap/unwrap/rewrap/rotate)
+        // with fault injection, for the Key Protect client's tests and the boot-storm benchmark.
+        .executableTarget(
+            name: "KeyProtectEmulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The emulator over real HTTP. Depends on the executable so that SwiftPM builds it first.
+        .testTarget(
+            name: "KeyProtectEmulatorTests",
+            dependencies: ["KeyProtectEmulator", "KeystormTestSupport"],
             swiftSettings: swiftSettings
         ),
         // Request/response server used only by Tuning/scripts/reactor-bench.sh.
