@@ -24,6 +24,11 @@ let package = Package(
         .library(name: "KMIPCodec", targets: ["KMIPCodec"]),
         .library(name: "KMIPModel", targets: ["KMIPModel"]),
         .library(name: "IOReactor", targets: ["IOReactor"]),
+        // For Benchmarks/ (a separate package that depends on this one by path).
+        .library(name: "KeyStore", targets: ["KeyStore"]),
+        .library(name: "RootKeys", targets: ["RootKeys"]),
+        .library(name: "KMIPServer", targets: ["KMIPServer"]),
+        .library(name: "KeystormTestSupport", targets: ["KeystormTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
