@@ -31,6 +31,8 @@ public struct RootKeyError: Error, Hashable, Sendable {
             case disabled
             case authenticationFailed
             case unavailable
+            case unauthorized
+            case rateLimited
             case invalidCiphertext
             case invalidArgument
             case io
@@ -53,6 +55,11 @@ public struct RootKeyError: Error, Hashable, Sendable {
         public static let authenticationFailed = Code(base: .authenticationFailed)
         /// The root-key service cannot be reached or cannot answer now; retrying may help.
         public static let unavailable = Code(base: .unavailable)
+        /// The root-key service refused Keystorm's credentials (an unknown API key, a revoked
+        /// service ID, a wrong instance). Retrying does not help until the configuration is fixed.
+        public static let unauthorized = Code(base: .unauthorized)
+        /// The root-key service kept answering "too many requests" until the retry budget was spent.
+        public static let rateLimited = Code(base: .rateLimited)
         /// A ciphertext is malformed: too short, an unknown format byte, or a version that does not
         /// match the one recorded with it.
         public static let invalidCiphertext = Code(base: .invalidCiphertext)
@@ -79,6 +86,8 @@ public struct RootKeyError: Error, Hashable, Sendable {
             case .disabled: "disabled"
             case .authenticationFailed: "authenticationFailed"
             case .unavailable: "unavailable"
+            case .unauthorized: "unauthorized"
+            case .rateLimited: "rateLimited"
             case .invalidCiphertext: "invalidCiphertext"
             case .invalidArgument: "invalidArgument"
             case .io: "io"
@@ -141,6 +150,8 @@ extension RootKeyError {
     public static var disabled: Code { .disabled }
     public static var authenticationFailed: Code { .authenticationFailed }
     public static var unavailable: Code { .unavailable }
+    public static var unauthorized: Code { .unauthorized }
+    public static var rateLimited: Code { .rateLimited }
     public static var invalidCiphertext: Code { .invalidCiphertext }
     public static var invalidArgument: Code { .invalidArgument }
     public static var io: Code { .io }
