@@ -58,6 +58,7 @@ let package = Package(
             name: "RootKeys",
             dependencies: [
                 "CKeystormCrypto",
+                "CKeystormPKCS11",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -69,6 +70,8 @@ let package = Package(
         ),
         // OpenSSL's libcrypto (EVP, RAND, ERR) for RootKeys; imported internally, never re-exported.
         .systemLibrary(name: "CKeystormCrypto", providers: [.apt(["libssl-dev"])]),
+        // PKCS#11 declarations from p11-kit's header (no library: the module is dlopen'ed); RootKeys only.
+        .systemLibrary(name: "CKeystormPKCS11", providers: [.apt(["libp11-kit-dev"])]),
         .testTarget(name: "RootKeysTests", dependencies: ["RootKeys", "KeystormTestSupport"], swiftSettings: swiftSettings),
         // The KMIP server: batches, operations, authorization, audit. Sees no transport.
         .target(
