@@ -41,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // TTLV wire format: no dependencies, no Foundation, no I/O.
@@ -135,7 +136,7 @@ let package = Package(
         // PyKMIP, tenants, kill -9). Depends on the executable so that SwiftPM builds it first.
         .testTarget(
             name: "KeystormIntegrationTests",
-            dependencies: ["keystorm", "KeystormTestSupport", "KMIPModel", "KMIPCodec", "CKeystorm"],
+            dependencies: ["keystorm", "keystorm-load", "KeystormTestSupport", "KMIPModel", "KMIPCodec", "CKeystorm"],
             swiftSettings: swiftSettings
         ),
         // An emulator of IBM Key Protect's REST API (IAM tokens, root keys, wrap/unwrap/rewrap/rotate)
@@ -158,6 +159,26 @@ let package = Package(
         .testTarget(
             name: "KeyProtectEmulatorTests",
             dependencies: ["KeyProtectEmulator", "KeystormTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // Boot-storm load tool for any KMIP server: its own KMIP-over-TLS client (SwiftNIO + NIOSSL),
+        // HdrHistogram latencies, JSON/Markdown/SVG reports.
+        .executableTarget(
+            name: "keystorm-load",
+            dependencies: [
+                "KMIPModel", "KMIPCodec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeystormLoadTests",
+            dependencies: ["keystorm-load", .product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: swiftSettings
         ),
         // Request/response server used only by Tuning/scripts/reactor-bench.sh.
