@@ -409,3 +409,93 @@ struct KeyProtectEmulatorTests {
         }
     }
 }
+
+/// The `openssl` binary on PATH, if any (CI installs it).
+private let opensslPath: String? = {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/openssl" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}()
+
+/// Runs `executable arguments` with `input` on standard input; output and error together. Polls
+/// for the exit with a bound, so no thread of the cooperative pool waits.
+private func run(_ executable: String, _ arguments: [String], input: String = "") async throws -> (Int32, String) {
+    let directory = NSTemporaryDirectory() + "kpemu-run-" + UUID().uuidString.prefix(8)
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    guard FileManager.default.createFile(atPath: directory + "/in", contents: Data(input.utf8)),
+        FileManager.default.createFile(atPath: directory + "/out", contents: nil)
+    else { throw PlainHTTPClient.Failure("cannot create files in \(directory)") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.standardInput = FileHandle(forReadingAtPath: directory + "/in")
+    let output = FileHandle(forWritingAtPath: directory + "/out")
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let deadline = ContinuousClock.now + .seconds(60)
+    while process.isRunning {
+        if ContinuousClock.now >= deadline {
+            process.terminate()
+            throw PlainHTTPClient.Failure("\(executable) \(arguments) did not finish within 60 s")
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    try? output?.close()
+    let text = (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? ""
+    return (process.terminationStatus, text)
+}
+
+@Suite("KeyProtectEmulator over HTTPS")
+struct KeyProtectEmulatorTLSTests {
+    @Test(
+        "--tls-cert/--tls-key serve HTTPS (checked with openssl s_client); admin on the plain listener",
+        .enabled(if: opensslPath != nil, "skipped: openssl not on PATH")
+    )
+    func https() async throws {
+        let openssl = try #require(opensslPath)
+        let directory = NSTemporaryDirectory() + "kpemu-tls-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (status, output) = try await run(
+            openssl,
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem", "-days", "1",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ]
+        )
+        try #require(status == 0, "openssl req: \(output)")
+        let options = KeyProtectEmulatorProcess.Options(
+            apiKeys: ["tls-key"],
+            tls: .init(certificate: directory + "/cert.pem", key: directory + "/key.pem")
+        )
+        try await KeyProtectEmulatorProcess.with(options) { emulator in
+            #expect(emulator.baseURL.hasPrefix("https://127.0.0.1:"))
+            #expect(emulator.adminURL.hasPrefix("http://127.0.0.1:"))
+            #expect(emulator.adminURL != emulator.baseURL.replacingOccurrences(of: "https", with: "http"))
+            try await emulator.resetStats()
+
+            let form = "grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=tls-key"
+            let request = "POST /identity/token HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n"
+                + "content-type: application/x-www-form-urlencoded\r\ncontent-length: \(form.utf8.count)\r\n\r\n" + form
+            let (exit, response) = try await run(
+                openssl,
+                [
+                    "s_client", "-connect", "127.0.0.1:\(emulator.port)", "-CAfile", directory + "/cert.pem",
+                    "-verify_return_error", "-quiet",
+                ],
+                input: request
+            )
+            #expect(exit == 0, "\(response)")
+            #expect(response.contains("HTTP/1.1 200"))
+            #expect(response.contains("\"access_token\""))
+            #expect(try await emulator.stats().calls("token") == 1)
+
+            // Plain HTTP to the TLS port gets no HTTP response.
+            await #expect(throws: (any Error).self) {
+                try await PlainHTTPClient.request("GET", "http://127.0.0.1:\(emulator.port)/admin/stats")
+            }
+        }
+    }
+}
