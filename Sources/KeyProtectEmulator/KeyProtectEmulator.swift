@@ -138,7 +138,9 @@ struct KeyProtectEmulatorCommand: AsyncParsableCommand {
             server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 1024),
             onServerRunning: { channel in
-                Self.announce("KeyProtectEmulator listening on \(scheme)://\(host):\(channel.localAddress?.port ?? port)")
+                Self.announce(
+                    "KeyProtectEmulator listening on \(scheme)://\(host):\(channel.localAddress?.port ?? port)"
+                )
             },
             logger: logger
         )

@@ -29,7 +29,8 @@ struct Routes: Sendable {
         }
         self.registerAdmin(on: router)
         router.post("api/v2/keys") { request, _ in
-            await self.api("create", request, keyAction: false) { (body) throws(KPError) in try await self.create(body) }
+            await self.api("create", request, keyAction: false) { (body) throws(KPError) in try await self.create(body)
+            }
         }
         router.get("api/v2/keys") { request, _ in
             await self.api("list", request, keyAction: false) { (_) throws(KPError) in try self.list() }
@@ -57,7 +58,8 @@ struct Routes: Sendable {
         router.delete("api/v2/keys/:id") { request, context in
             let id = context.parameters.get("id") ?? ""
             return await self.api("delete", request, keyAction: false) { (_) throws(KPError) in
-                let key = try await self.emulator.mutate { (vault) throws(KPError) in try vault.delete(id, now: Date()) }
+                let key = try await self.emulator.mutate { (vault) throws(KPError) in try vault.delete(id, now: Date())
+                }
                 return Self.collection(type: "application/vnd.ibm.kms.key+json", [KeyResource(key, self)])
             }
         }
@@ -109,7 +111,8 @@ struct Routes: Sendable {
             response = Self.error(.serviceUnavailable)
         } else {
             var request = request
-            let body = (try? await request.collectBody(upTo: Self.maximumBody)).map { Data($0.readableBytesView) } ?? Data()
+            let body =
+                (try? await request.collectBody(upTo: Self.maximumBody)).map { Data($0.readableBytesView) } ?? Data()
             let form = Self.form(String(decoding: body, as: UTF8.self))
             if form["grant_type"] != "urn:ibm:params:oauth:grant-type:apikey" {
                 response = Self.json(
@@ -188,8 +191,10 @@ struct Routes: Sendable {
     /// The refusal of a request without a valid bearer token for this instance, if any.
     private func authenticate(_ request: Request) -> KPError? {
         guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer "),
-            self.emulator.validates(token: String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces),
-                                    now: Date())
+            self.emulator.validates(
+                token: String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces),
+                now: Date()
+            )
         else {
             return .unauthorized("The provided IAM token is missing, invalid or expired")
         }
@@ -405,7 +410,8 @@ struct KeyResource: Encodable {
         self.id = key.id
         self.name = key.name
         self.state = key.state.rawValue
-        self.crn = "crn:v1:bluemix:public:kms:local:a/emulator:\(routes.emulator.configuration.instanceID):key:\(key.id)"
+        self.crn =
+            "crn:v1:bluemix:public:kms:local:a/emulator:\(routes.emulator.configuration.instanceID):key:\(key.id)"
         self.keyVersion = .init(id: key.currentVersion.id, creationDate: key.currentVersion.creationDate.iso8601)
         self.deleted = key.state == .destroyed
         self.deletionDate = key.deletionDate?.iso8601

@@ -98,9 +98,13 @@ final class StateFile: Sendable {
                 offset += count
             }
         }
-        guard fsync(fd) == 0 else { throw Failure(description: "fsync \(temporary): \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else {
+            throw Failure(description: "fsync \(temporary): \(String(cString: strerror(errno)))")
+        }
         closed = true
-        guard close(fd) == 0 else { throw Failure(description: "close \(temporary): \(String(cString: strerror(errno)))") }
+        guard close(fd) == 0 else {
+            throw Failure(description: "close \(temporary): \(String(cString: strerror(errno)))")
+        }
         guard rename(temporary, path) == 0 else {
             throw Failure(description: "rename \(temporary): \(String(cString: strerror(errno)))")
         }

@@ -304,7 +304,8 @@ public final class KeyProtectEmulatorProcess: Sendable {
 
     /// An IAM access token for `apiKey` (`POST /identity/token`), over plain HTTP only.
     public func token(apiKey: String) async throws -> String {
-        let form = "grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey="
+        let form =
+            "grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey="
             + (apiKey.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? apiKey)
         let response = try await PlainHTTPClient.request(
             "POST",

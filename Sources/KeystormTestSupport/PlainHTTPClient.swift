@@ -194,7 +194,8 @@ public enum PlainHTTPClient {
         let lineEnd = Data("\r\n".utf8)
         while true {
             guard let end = data.range(of: lineEnd, in: index..<data.endIndex) else { return nil }
-            let sizeText = String(decoding: data[index..<end.lowerBound], as: UTF8.self)
+            let sizeText =
+                String(decoding: data[index..<end.lowerBound], as: UTF8.self)
                 .split(separator: ";").first.map(String.init) ?? ""
             guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
                 throw Failure("bad chunk size \(sizeText)")

@@ -18,7 +18,10 @@ struct KPTestClient {
     let emulator: KeyProtectEmulatorProcess
     var token: String
 
-    static func connect(_ emulator: KeyProtectEmulatorProcess, apiKey: String = "test-api-key") async throws
+    static func connect(
+        _ emulator: KeyProtectEmulatorProcess,
+        apiKey: String = "test-api-key"
+    ) async throws
         -> KPTestClient
     {
         KPTestClient(emulator: emulator, token: try await emulator.token(apiKey: apiKey))
@@ -73,7 +76,12 @@ struct KPTestClient {
         return try await self.call("POST", "/api/v2/keys/\(id)/actions/wrap", json: body)
     }
 
-    func unwrap(_ id: String, _ ciphertext: String, aad: [String]? = nil, action: String = "unwrap") async throws
+    func unwrap(
+        _ id: String,
+        _ ciphertext: String,
+        aad: [String]? = nil,
+        action: String = "unwrap"
+    ) async throws
         -> PlainHTTPClient.Response
     {
         var body: [String: Any] = ["ciphertext": ciphertext]
@@ -212,7 +220,9 @@ struct KeyProtectEmulatorTests {
             #expect(back.json?["plaintext"] as? String == plaintext)
 
             #expect(try await client.wrap(id, Data(count: 4097)).status == 400)
-            #expect(try await client.call("POST", "/api/v2/keys/\(id)/actions/wrap", json: ["plaintext": ""]).status == 400)
+            #expect(
+                try await client.call("POST", "/api/v2/keys/\(id)/actions/wrap", json: ["plaintext": ""]).status == 400
+            )
         }
     }
 
@@ -251,7 +261,10 @@ struct KeyProtectEmulatorTests {
             #expect(versionID(rewrapped.json?["keyVersion"]) == first)
             #expect(versionID(rewrapped.json?["rewrappedKeyVersion"]) == second)
             let moved = try #require(rewrapped.json?["ciphertext"] as? String)
-            #expect(try await client.unwrap(id, moved, aad: ["a"]).json?["plaintext"] as? String == dek.base64EncodedString())
+            #expect(
+                try await client.unwrap(id, moved, aad: ["a"]).json?["plaintext"] as? String
+                    == dek.base64EncodedString()
+            )
         }
     }
 
@@ -477,7 +490,8 @@ struct KeyProtectEmulatorTLSTests {
             try await emulator.resetStats()
 
             let form = "grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=tls-key"
-            let request = "POST /identity/token HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n"
+            let request =
+                "POST /identity/token HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n"
                 + "content-type: application/x-www-form-urlencoded\r\ncontent-length: \(form.utf8.count)\r\n\r\n" + form
             let (exit, response) = try await run(
                 openssl,
