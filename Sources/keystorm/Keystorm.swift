@@ -22,7 +22,7 @@ struct Keystorm: AsyncParsableCommand {
             store, root key, certificates and a default tenant, and prints how to connect vCenter.
             The other commands manage tenants, the clients they trust and their keys.
             """,
-        subcommands: [ServeCommand.self, TenantsCommand.self, ClientsCommand.self, KeysCommand.self],
+        subcommands: [ServeCommand.self, TenantsCommand.self, ClientsCommand.self, KeysCommand.self, RootKeyCommand.self],
         defaultSubcommand: nil
     )
 }
@@ -40,6 +40,6 @@ struct CommonOptions: ParsableArguments {
     }
 
     func dataDirectory(_ resolver: SettingsResolver) -> DataDirectory {
-        DataDirectory(path: resolver.string("data-dir", flag: self.dataDir, default: "./keystorm-data"))
+        DataDirectory(path: resolver.string("data-dir", flag: self.dataDir, default: "./keystorm-data"), settings: resolver)
     }
 }
