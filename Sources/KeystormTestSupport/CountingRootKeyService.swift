@@ -24,14 +24,38 @@ public final class CountingRootKeyService: RootKeyService {
         var holding = false
         var parked: [CheckedContinuation<Void, Never>] = []
         var failure: RootKeyError?
+        var batchSizes: [Int] = []
     }
 
     /// The real service every call goes to.
     public let base: any RootKeyService
     private let state = Mutex(State())
 
-    public init(wrapping base: any RootKeyService) {
+    /// - Parameters:
+    ///   - base: The real service.
+    ///   - batchLimit: Above 1, the service acts as a batch-native one: ``unwrap(batch:)`` takes up
+    ///     to this many items per call (each still counted as an unwrap, and parked by ``hold()``).
+    public init(wrapping base: any RootKeyService, batchLimit: Int = 1) {
         self.base = base
+        self.unwrapBatchLimit = max(1, batchLimit)
+    }
+
+    public let unwrapBatchLimit: Int
+
+    /// The size of every ``unwrap(batch:)`` call so far, in order.
+    public var batchSizes: [Int] { self.state.withLock { $0.batchSizes } }
+
+    public func unwrap(batch: [RootKeyBatchItem]) async -> [Result<UnwrapResult, any Error>] {
+        self.state.withLock { $0.batchSizes.append(batch.count) }
+        var results: [Result<UnwrapResult, any Error>] = []
+        for item in batch {
+            do {
+                results.append(.success(try await self.unwrap(item.wrapped, rootKeyID: item.rootKeyID, aad: item.aad)))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        return results
     }
 
     public var providerName: String { self.base.providerName }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+public import Metrics
 import Synchronization
 
 /// The read path to unwrapped keys: the ``KeyCache`` first, then the ``UnwrapBatcher`` in front of
@@ -40,8 +41,8 @@ public final class KeyAccess: Sendable {
 
     public let cache: KeyCache
     public let batcher: UnwrapBatcher
-    /// Root keys already purged for not being active (see ``purgeInactive(_:)``).
-    private let inactiveRootKeys = Mutex<Set<String>>([])
+    /// Root keys known not to be active, and their state (see ``purgeInactive(_:)``).
+    private let inactiveRootKeys = Mutex<[String: RootKeyState]>([:])
 
     /// A cache and a batcher in front of `service`.
     ///
@@ -49,17 +50,20 @@ public final class KeyAccess: Sendable {
     ///   - service: The root-key service every miss goes to.
     ///   - configuration: The cache's and the batcher's settings.
     ///   - clock: For TTLs, deadlines and the rate limit; tests pass a manual one.
+    ///   - metrics: Where the cache's and batcher's metrics go; the process-wide factory by default.
     public init(
         service: any RootKeyService,
         configuration: Configuration = Configuration(),
-        clock: any MonotonicClock = .continuous
+        clock: any MonotonicClock = .continuous,
+        metrics: any MetricsFactory = MetricsSystem.factory
     ) {
-        self.cache = KeyCache(configuration: configuration.cache, clock: clock)
+        self.cache = KeyCache(configuration: configuration.cache, clock: clock, metrics: metrics)
         self.batcher = UnwrapBatcher(
             service: service,
             cache: self.cache,
             configuration: configuration.batcher,
-            clock: clock
+            clock: clock,
+            metrics: metrics
         )
     }
 
@@ -67,7 +71,15 @@ public final class KeyAccess: Sendable {
     /// fills the cache).
     ///
     /// - Throws: See ``UnwrapBatcher/unwrap(_:)``.
+    ///   A root key that ``purgeInactive(_:)`` last saw deleted or disabled refuses at once, cached
+    ///   keys included: ``RootKeyError/deleted`` or ``RootKeyError/disabled``.
     public func unwrap(_ request: UnwrapRequest) async throws -> UnwrapResult {
+        if let state = self.inactiveState(rootKeyID: request.rootKeyID) {
+            throw RootKeyError(
+                state == .deleted ? .deleted : .disabled,
+                reason: "root key \(request.rootKeyID) is \(state.rawValue)"
+            )
+        }
         if let plaintext = self.cache.value(for: request.key) {
             return UnwrapResult(plaintext: plaintext)
         }
@@ -86,12 +98,21 @@ public final class KeyAccess: Sendable {
 
     /// Forgets every key unwrapped with a root key that `rootKeys` lists as not active (deleted or
     /// disabled), once per time it stops being active. Call it after each refresh of the root keys.
+    /// Later unwraps under such a root key fail at once (see ``unwrap(_:)``) until a later call
+    /// lists it as active again.
     public func purgeInactive(_ rootKeys: [RootKeyInfo]) {
-        let inactive = Set(rootKeys.lazy.filter { $0.state != .active }.map(\.keyID))
+        var inactive: [String: RootKeyState] = [:]
+        for info in rootKeys where info.state != .active { inactive[info.keyID] = info.state }
         let newlyInactive = self.inactiveRootKeys.withLock { known in
             defer { known = inactive }
-            return inactive.subtracting(known)
+            return inactive.keys.filter { known[$0] == nil }
         }
         for rootKeyID in newlyInactive { self.cache.removeAll(rootKeyID: rootKeyID) }
+    }
+
+    /// The state of `rootKeyID` when ``purgeInactive(_:)`` last saw it deleted or disabled; `nil`
+    /// when it was active or not listed.
+    public func inactiveState(rootKeyID: String) -> RootKeyState? {
+        self.inactiveRootKeys.withLock { $0[rootKeyID] }
     }
 }

@@ -35,6 +35,49 @@ public protocol RootKeyService: Sendable {
     func delete(rootKeyID: String) async throws
     /// The key's id, label, state and current version as the service sees it now.
     func info(rootKeyID: String) async throws -> RootKeyInfo
+
+    /// The most unwraps one ``unwrap(batch:)`` call takes; 1 when the service has no native batch
+    /// call (the default). The ``UnwrapBatcher`` groups unwraps only for services above 1.
+    var unwrapBatchLimit: Int { get }
+    /// Unwraps several ciphertexts in one call (at most ``unwrapBatchLimit``); one result per item,
+    /// in order. The default sends the items as concurrent single unwraps.
+    func unwrap(batch: [RootKeyBatchItem]) async -> [Result<UnwrapResult, any Error>]
+}
+
+/// One ciphertext of an ``RootKeyService/unwrap(batch:)`` call.
+public struct RootKeyBatchItem: Sendable {
+    public var wrapped: WrappedKey
+    public var rootKeyID: String
+    public var aad: [UInt8]
+
+    public init(wrapped: WrappedKey, rootKeyID: String, aad: [UInt8]) {
+        self.wrapped = wrapped
+        self.rootKeyID = rootKeyID
+        self.aad = aad
+    }
+}
+
+extension RootKeyService {
+    /// No native batching.
+    public var unwrapBatchLimit: Int { 1 }
+
+    /// Concurrent single unwraps, results in the items' order.
+    public func unwrap(batch: [RootKeyBatchItem]) async -> [Result<UnwrapResult, any Error>] {
+        await withTaskGroup(of: (Int, Result<UnwrapResult, any Error>).self) { group in
+            for (index, item) in batch.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, .success(try await self.unwrap(item.wrapped, rootKeyID: item.rootKeyID, aad: item.aad)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results = [Result<UnwrapResult, any Error>?](repeating: nil, count: batch.count)
+            for await (index, result) in group { results[index] = result }
+            return results.map { $0 ?? .failure(CancellationError()) }
+        }
+    }
 }
 
 extension RootKeyService {
