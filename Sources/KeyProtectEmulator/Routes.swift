@@ -222,7 +222,11 @@ struct Routes: Sendable {
 
     private func list() throws(KPError) -> Response {
         try self.emulator.read { vault in
-            Self.collection(type: "application/vnd.ibm.kms.key+json", vault.allKeys.map { KeyResource($0, self) })
+            // As Key Protect's default state filter: destroyed keys are not listed.
+            Self.collection(
+                type: "application/vnd.ibm.kms.key+json",
+                vault.allKeys.filter { $0.state != .destroyed }.map { KeyResource($0, self) }
+            )
         }
     }
 

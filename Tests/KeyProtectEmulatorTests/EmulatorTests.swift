@@ -302,6 +302,9 @@ struct KeyProtectEmulatorTests {
             let fetched = try await client.key(id)
             #expect(fetched["state"] as? Int == 5)
             #expect(fetched["deleted"] as? Bool == true)
+            let listed = try await client.call("GET", "/api/v2/keys")
+            let ids = (listed.json?["resources"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+            #expect(ids == [])
         }
     }
 
