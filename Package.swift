@@ -161,6 +161,13 @@ let package = Package(
             dependencies: ["KeyProtectEmulator", "KeystormTestSupport"],
             swiftSettings: swiftSettings
         ),
+        // The Key Protect root-key provider against the emulator over real HTTP (the emulator is
+        // a dependency so that SwiftPM builds it first).
+        .testTarget(
+            name: "KeyProtectTests",
+            dependencies: ["RootKeys", "KeystormTestSupport", "KeyProtectEmulator"],
+            swiftSettings: swiftSettings
+        ),
         // Boot-storm load tool for any KMIP server: its own KMIP-over-TLS client (SwiftNIO + NIOSSL),
         // HdrHistogram latencies, JSON/Markdown/SVG reports.
         .executableTarget(

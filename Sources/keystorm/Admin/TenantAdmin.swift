@@ -22,13 +22,23 @@ struct TenantAdmin {
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
-    /// Creates a tenant with a fresh root key.
-    func createTenant(id: String, displayName: String?) async throws -> Tenant {
+    /// Creates a tenant with a fresh root key, or with the existing root key `rootKeyID` (which must
+    /// be active in the service; the tenant starts at its current version).
+    func createTenant(id: String, displayName: String?, rootKeyID: String? = nil) async throws -> Tenant {
         guard !id.isEmpty, id.utf8.count <= 64, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
             throw SettingsError("a tenant id is 1-64 letters, digits, '-', '_' or '.'")
         }
         if try await self.store.tenant(id: id) != nil { throw SettingsError("tenant '\(id)' already exists") }
-        let handle = try await self.rootKeys.createRootKey(label: "tenant \(id)")
+        let handle: RootKeyHandle
+        if let rootKeyID {
+            let info = try await self.rootKeys.info(rootKeyID: rootKeyID)
+            guard info.state == .active else {
+                throw SettingsError("root key \(rootKeyID) is \(info.state) in \(self.rootKeys.providerName); a tenant needs an active one")
+            }
+            handle = RootKeyHandle(keyID: info.keyID, version: max(1, info.currentVersion))
+        } else {
+            handle = try await self.rootKeys.createRootKey(label: "tenant \(id)")
+        }
         let tenant = Tenant(
             id: id,
             displayName: displayName ?? id,

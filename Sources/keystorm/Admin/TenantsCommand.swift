@@ -21,16 +21,23 @@ struct TenantsCommand: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a tenant with a new root key.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a tenant with a new root key, or with an existing one (--root-key-id)."
+        )
         @OptionGroup var common: CommonOptions
         @Argument(help: "The tenant id: letters, digits, '-', '_', '.'.") var id: String
         @Option(help: "A display name.") var name: String?
+        @Option(
+            name: .customLong("root-key-id"),
+            help: "Adopt this existing, active root key (e.g. a Key Protect key id) instead of creating one."
+        )
+        var rootKeyID: String?
 
         func run() async throws {
             let directory = try self.common.dataDirectory(self.common.resolver())
             let (store, rootKeys) = try await directory.openExisting()
             let tenant = try await TenantAdmin(store: store, rootKeys: rootKeys, dataDirectory: directory)
-                .createTenant(id: self.id, displayName: self.name)
+                .createTenant(id: self.id, displayName: self.name, rootKeyID: self.rootKeyID)
             print("created tenant \(tenant.id) (root key \(tenant.rootKey.provider):\(tenant.rootKey.keyID) v\(tenant.rootKey.version))")
         }
     }
