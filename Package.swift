@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // TTLV wire format: no dependencies, no Foundation, no I/O.
@@ -66,6 +68,7 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -73,11 +76,17 @@ let package = Package(
         .systemLibrary(name: "CKeystormCrypto", providers: [.apt(["libssl-dev"])]),
         // PKCS#11 declarations from p11-kit's header (no library: the module is dlopen'ed); RootKeys only.
         .systemLibrary(name: "CKeystormPKCS11", providers: [.apt(["libp11-kit-dev"])]),
-        .testTarget(name: "RootKeysTests", dependencies: ["RootKeys", "KeystormTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RootKeysTests",
+            dependencies: ["RootKeys", "KeystormTestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
         // The KMIP server: batches, operations, authorization, audit. Sees no transport.
         .target(
             name: "KMIPServer",
-            dependencies: ["KMIPCodec", "KMIPModel", "KeyStore", "RootKeys"],
+            dependencies: [
+                "KMIPCodec", "KMIPModel", "KeyStore", "RootKeys", .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -92,6 +101,12 @@ let package = Package(
             dependencies: [
                 "IOReactor", "KMIPServer", "KMIPModel", "KMIPCodec", "KeyStore", "RootKeys", "KeystormPKI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "AdminHTTP",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -166,6 +181,28 @@ let package = Package(
         .testTarget(
             name: "KeyProtectTests",
             dependencies: ["RootKeys", "KeystormTestSupport", "KeyProtectEmulator"],
+            swiftSettings: swiftSettings
+        ),
+        // The admin HTTP listener: /metrics, /healthz, /readyz and the token-protected /v1 admin API.
+        // Sees neither the transport nor the KMIP server: the executable hands it an AdminOperations.
+        .target(
+            name: "AdminHTTP",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AdminHTTPTests",
+            dependencies: [
+                "AdminHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Boot-storm load tool for any KMIP server: its own KMIP-over-TLS client (SwiftNIO + NIOSSL),

@@ -66,6 +66,7 @@ public final class ReactorServer: Sendable {
     private let active = Atomic<Int>(0)
     private let refused = Atomic<Int>(0)
     private let started = Atomic<Bool>(false)
+    private let counters = ReactorCounters()
 
     /// Starts the loops (each creates its ring on its own thread) and binds the listeners.
     /// - Parameter configuration: Address, loops, backend, TLS and limits.
@@ -147,6 +148,11 @@ public final class ReactorServer: Sendable {
     /// Connections closed at accept because ``ReactorConfiguration/maxConnections`` was reached.
     public var refusedConnections: Int { self.refused.load(ordering: .relaxed) }
 
+    /// The accept and handshake counters now, for metrics.
+    public var statistics: ReactorStatistics {
+        self.counters.snapshot(refused: self.refusedConnections, active: self.activeConnections)
+    }
+
     /// Accepts and serves connections until ``shutdown(gracePeriod:)``.
     ///
     /// Each accepted connection runs as a child task with the loop as its executor preference: it
@@ -195,6 +201,7 @@ public final class ReactorServer: Sendable {
                     _ = Glibc.close(fd)
                     continue
                 }
+                self.counters.accepted.add(1, ordering: .relaxed)
                 let core = ConnectionCore(loop: loop, fd: fd, limits: limits, tls: tls)
                 state.connections[ObjectIdentifier(core)] = core
                 if state.draining { core.beginDrain() }
@@ -221,7 +228,13 @@ public final class ReactorServer: Sendable {
         await withTaskCancellationHandler {
             withUnsafeCurrentTask { core.servingTask = $0 }
             do {
-                try await core.handshake()
+                do {
+                    try await core.handshake()
+                    self.counters.handshakeSucceeded(resumed: core.tls?.sessionReused ?? false)
+                } catch {
+                    self.counters.handshakeFailed(error)
+                    throw error
+                }
                 try await handler(ReactorConnection(core: core))
             } catch {
                 // The connection ends; others are unaffected. Handshake refusals are routine.

@@ -11,6 +11,7 @@
 
 import KMIPCodec
 import KMIPModel
+public import Metrics
 
 /// Turns one request message into one response message.
 ///
@@ -24,9 +25,18 @@ import KMIPModel
 /// KMIP 1.4 §6.12-6.13, §7, §11
 public struct BatchExecutor: Sendable {
     public let core: KMIPServerCore
+    let metrics: KMIPMetrics
 
+    /// An executor that reports to the process-wide metrics factory.
     public init(core: KMIPServerCore) {
         self.core = core
+        self.metrics = .shared
+    }
+
+    /// An executor that reports `keystorm_kmip_*` and `keystorm_store_*` to `metrics` (tests).
+    public init(core: KMIPServerCore, metrics: any MetricsFactory) {
+        self.core = core
+        self.metrics = KMIPMetrics(factory: metrics)
     }
 
     /// Processes one framed request message for an authenticated client.
@@ -90,6 +100,7 @@ public struct BatchExecutor: Sendable {
                 result = await self.execute(item, context: context, batch: &batch)
             case .failure(let failure):
                 batch.lastIdentifier = nil
+                self.metrics.operation(decoded.operation, status: .operationFailed, reason: failure.reason, elapsed: .zero)
                 result = ResponseBatchItem(
                     operation: decoded.operation,
                     uniqueBatchItemID: decoded.uniqueBatchItemID,
@@ -150,8 +161,10 @@ public struct BatchExecutor: Sendable {
                 resultMessage: "critical message extension from \(critical.vendorIdentification) is not supported"
             )
         }
+        let start = ContinuousClock.now
         do {
             let payload = try await self.core.perform(item.payload, operation: item.operation, context: context, batch: &batch)
+            self.metrics.operation(item.operation, status: .success, reason: nil, elapsed: ContinuousClock.now - start)
             return ResponseBatchItem(
                 operation: item.operation,
                 uniqueBatchItemID: item.uniqueBatchItemID,
@@ -159,6 +172,7 @@ public struct BatchExecutor: Sendable {
                 payload: payload
             )
         } catch {
+            self.metrics.operation(item.operation, status: .operationFailed, reason: error.reason, elapsed: ContinuousClock.now - start)
             return ResponseBatchItem(
                 operation: item.operation,
                 uniqueBatchItemID: item.uniqueBatchItemID,
@@ -186,6 +200,7 @@ public struct BatchExecutor: Sendable {
         _ message: String,
         items: [DecodedItem] = []
     ) -> [UInt8] {
+        self.metrics.messageFailure(reason)
         let failed: [ResponseBatchItem]
         if items.isEmpty {
             failed = [ResponseBatchItem(operation: nil, resultStatus: .operationFailed, resultReason: reason, resultMessage: message)]

@@ -52,17 +52,22 @@ public struct KMIPServerCore: Sendable {
 
 extension KMIPServerCore {
     /// Runs a store call, turning its failures into General Failure without leaking details.
-    func storage<T>(_ what: String, _ body: () async throws -> T) async throws(KMIPError) -> T {
+    /// Times it as `keystorm_store_duration_seconds{operation}`.
+    func storage<T>(_ what: String, operation: String = "query", _ body: () async throws -> T) async throws(KMIPError) -> T {
+        let start = ContinuousClock.now
         do {
-            return try await body()
+            let value = try await body()
+            KMIPMetrics.shared.store(operation, failed: false, elapsed: ContinuousClock.now - start)
+            return value
         } catch {
+            KMIPMetrics.shared.store(operation, failed: true, elapsed: ContinuousClock.now - start)
             throw KMIPError(.generalFailure, "\(what) failed in the key store")
         }
     }
 
     /// The tenant's object `uid`; another tenant's object is Item Not Found.
     func load(_ uid: String, _ context: RequestContext) async throws(KMIPError) -> ObjectRecord {
-        let stored = try await self.storage("reading \(uid)") {
+        let stored = try await self.storage("reading \(uid)", operation: "read") {
             try await self.store.object(tenantID: context.tenantID, uniqueIdentifier: uid)
         }
         guard let stored else { throw KMIPError.itemNotFound(uid) }
@@ -72,7 +77,7 @@ extension KMIPServerCore {
     /// Writes a changed object; durable when this returns.
     func save(_ record: ObjectRecord) async throws(KMIPError) {
         let stored = record.encodedForStore()
-        try await self.storage("updating \(record.uniqueIdentifier)") {
+        try await self.storage("updating \(record.uniqueIdentifier)", operation: "update") {
             try await self.store.update(stored, expectedRevision: record.stored.revision)
         }
     }
@@ -80,12 +85,16 @@ extension KMIPServerCore {
     /// Writes a changed object unless another request changed it since it was read: `false` then.
     func saveIfUnchanged(_ record: ObjectRecord) async throws(KMIPError) -> Bool {
         let stored = record.encodedForStore()
+        let start = ContinuousClock.now
         do {
             try await self.store.update(stored, expectedRevision: record.stored.revision)
+            KMIPMetrics.shared.store("update", failed: false, elapsed: ContinuousClock.now - start)
             return true
         } catch KeyStoreError.conflict {
+            KMIPMetrics.shared.store("update", failed: false, elapsed: ContinuousClock.now - start)
             return false
         } catch {
+            KMIPMetrics.shared.store("update", failed: true, elapsed: ContinuousClock.now - start)
             throw KMIPError(.generalFailure, "updating \(record.uniqueIdentifier) failed in the key store")
         }
     }
@@ -107,14 +116,14 @@ extension KMIPServerCore {
     /// Inserts a new object; durable when this returns.
     func insert(_ record: ObjectRecord) async throws(KMIPError) {
         let stored = record.encodedForStore()
-        try await self.storage("inserting \(record.uniqueIdentifier)") {
+        try await self.storage("inserting \(record.uniqueIdentifier)", operation: "insert") {
             try await self.store.insert(stored)
         }
     }
 
     /// The tenant's root key.
     func tenant(_ context: RequestContext) async throws(KMIPError) -> Tenant {
-        let tenant = try await self.storage("reading tenant") { try await self.store.tenant(id: context.tenantID) }
+        let tenant = try await self.storage("reading tenant", operation: "tenant") { try await self.store.tenant(id: context.tenantID) }
         guard let tenant else { throw KMIPError(.permissionDenied, "the client's tenant does not exist") }
         return tenant
     }

@@ -20,6 +20,9 @@ extension UnwrapBatcher {
         var resume: [(Continuation, Result<UnwrapResult, any Error>)] = []
         /// Start the rate-limit timer, to fire at this time.
         var armTimer: Duration?
+        /// After ``StateMachine/finish(_:_:now:)``: how many callers the finished flight had
+        /// (its batch size: 1 plus the callers that joined it), for metrics.
+        var finishedFlightSize: Int?
     }
 
     /// The result of a caller joining.
@@ -153,6 +156,7 @@ extension UnwrapBatcher {
             var actions = Actions()
             self.inFlight -= 1
             if let flight = self.flights.removeValue(forKey: key) {
+                actions.finishedFlightSize = flight.waiters.count
                 for id in flight.waiters {
                     switch self.waiters[id] {
                     case .reserved:

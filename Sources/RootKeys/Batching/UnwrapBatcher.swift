@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+public import Metrics
 import Synchronization
 
 /// One unwrap a caller needs: which key, and what to send to the root-key service.
@@ -99,22 +100,26 @@ public final class UnwrapBatcher: Sendable {
     private let timeouts = Atomic<Int>(0)
     private let inFlight = Atomic<Int>(0)
     private let queued = Atomic<Int>(0)
+    private let metrics: UnwrapBatcherMetrics
 
     /// - Parameters:
     ///   - service: The root-key service (one batcher per service).
     ///   - cache: Filled on every successful unwrap; consulted once more before a new unwrap starts.
     ///   - configuration: Bounds and timeouts.
     ///   - clock: Deadlines and the token bucket; tests pass a manual one.
+    ///   - metrics: Where the `keystorm_unwrap_*` metrics go; the process-wide factory by default.
     public init(
         service: any RootKeyService,
         cache: KeyCache?,
         configuration: Configuration = Configuration(),
-        clock: any MonotonicClock = .continuous
+        clock: any MonotonicClock = .continuous,
+        metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         self.service = service
         self.cache = cache
         self.configuration = configuration
         self.clock = clock
+        self.metrics = UnwrapBatcherMetrics(factory: metrics)
         self.state = Mutex(
             StateMachine(maxInFlight: configuration.maxInFlight, rateLimit: configuration.rateLimit, now: clock.now)
         )
@@ -135,7 +140,10 @@ public final class UnwrapBatcher: Sendable {
         case .cached(let plaintext):
             return UnwrapResult(plaintext: plaintext)
         case .waiter(let waiter, let coalesced, let actions):
-            if coalesced { self.coalesced.add(1, ordering: .relaxed) }
+            if coalesced {
+                self.coalesced.add(1, ordering: .relaxed)
+                self.metrics.coalesced.increment()
+            }
             self.execute(actions)
             id = waiter
         }
@@ -151,6 +159,7 @@ public final class UnwrapBatcher: Sendable {
         }
         guard let result else {
             self.timeouts.add(1, ordering: .relaxed)
+            self.metrics.timeouts.increment()
             throw RootKeyError(
                 .unavailable,
                 reason: "root key service unavailable: no unwrap of \(request.key) within \(self.configuration.timeout)"
@@ -203,6 +212,7 @@ public final class UnwrapBatcher: Sendable {
     }
 
     private func execute(_ actions: Actions) {
+        if let size = actions.finishedFlightSize { self.metrics.flightCallers.record(size) }
         for request in actions.start {
             self.unwraps.add(1, ordering: .relaxed)
             let generation = self.cache?.generation
@@ -223,8 +233,12 @@ public final class UnwrapBatcher: Sendable {
     private func update<Result: Sendable>(_ body: (inout StateMachine) -> Result) -> Result {
         self.state.withLock { state in
             let result = body(&state)
-            self.inFlight.store(state.inFlight, ordering: .relaxed)
-            self.queued.store(state.queued, ordering: .relaxed)
+            if self.inFlight.exchange(state.inFlight, ordering: .relaxed) != state.inFlight {
+                self.metrics.inFlight.record(state.inFlight)
+            }
+            if self.queued.exchange(state.queued, ordering: .relaxed) != state.queued {
+                self.metrics.queueDepth.record(state.queued)
+            }
             return result
         }
     }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+public import Metrics
 import Synchronization
 
 /// A bounded LRU cache of unwrapped data keys, keyed by tenant and unique identifier.
@@ -103,16 +104,23 @@ public final class KeyCache: Sendable {
     private let entries = Atomic<Int>(0)
     private let bytes = Atomic<Int>(0)
     private let purgeGeneration = Atomic<UInt64>(0)
+    private let metrics: KeyCacheMetrics
 
     /// Creates an empty cache.
     ///
     /// - Parameters:
     ///   - configuration: Bounds and timeouts.
     ///   - clock: The time source for TTL and idle timeout; tests pass a manual one.
-    public init(configuration: Configuration = Configuration(), clock: any MonotonicClock = .continuous) {
+    ///   - metrics: Where the `keystorm_key_cache_*` metrics go; the process-wide factory by default.
+    public init(
+        configuration: Configuration = Configuration(),
+        clock: any MonotonicClock = .continuous,
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.configuration = configuration
         self.clock = clock
         self.storage = Mutex(KeyCacheStorage(configuration: configuration))
+        self.metrics = KeyCacheMetrics(factory: metrics)
     }
 
     /// The key material cached for `key`, marking it most recently used; `nil` on a miss.
@@ -121,8 +129,10 @@ public final class KeyCache: Sendable {
         let value = self.update { $0.lookup(key, now: now) }
         if value == nil {
             self.misses.add(1, ordering: .relaxed)
+            self.metrics.misses.increment()
         } else {
             self.hits.add(1, ordering: .relaxed)
+            self.metrics.hits.increment()
         }
         return value
     }
@@ -229,11 +239,24 @@ public final class KeyCache: Sendable {
         self.storage.withLock { storage in
             let result = body(&storage)
             let changes = storage.takeChanges()
-            if changes.evictions > 0 { self.evictions.add(changes.evictions, ordering: .relaxed) }
-            if changes.expirations > 0 { self.expirations.add(changes.expirations, ordering: .relaxed) }
-            if changes.purged > 0 { self.purged.add(changes.purged, ordering: .relaxed) }
-            self.entries.store(storage.count, ordering: .relaxed)
-            self.bytes.store(storage.bytes, ordering: .relaxed)
+            if changes.evictions > 0 {
+                self.evictions.add(changes.evictions, ordering: .relaxed)
+                self.metrics.evictedForCapacity.increment(by: changes.evictions)
+            }
+            if changes.expirations > 0 {
+                self.expirations.add(changes.expirations, ordering: .relaxed)
+                self.metrics.expired.increment(by: changes.expirations)
+            }
+            if changes.purged > 0 {
+                self.purged.add(changes.purged, ordering: .relaxed)
+                self.metrics.purged.increment(by: changes.purged)
+            }
+            if self.entries.exchange(storage.count, ordering: .relaxed) != storage.count {
+                self.metrics.entries.record(storage.count)
+            }
+            if self.bytes.exchange(storage.bytes, ordering: .relaxed) != storage.bytes {
+                self.metrics.bytes.record(storage.bytes)
+            }
             self.purgeGeneration.store(storage.generation, ordering: .releasing)
             return result
         }

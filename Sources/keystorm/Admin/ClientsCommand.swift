@@ -51,6 +51,7 @@ struct ClientsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
             let directory = try self.common.dataDirectory(self.common.resolver())
             let (store, rootKeys) = try await directory.openExisting()
             let admin = TenantAdmin(store: store, rootKeys: rootKeys, dataDirectory: directory)
@@ -111,6 +112,7 @@ struct ClientsCommand: AsyncParsableCommand {
         @Option(help: "Only this tenant's rules.") var tenant: String?
 
         func run() async throws {
+            if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
             let directory = try self.common.dataDirectory(self.common.resolver())
             let (store, _) = try await directory.openExisting()
             print("RULE\tTENANT\tKIND\tSHA-256\tLABEL")
@@ -126,6 +128,7 @@ struct ClientsCommand: AsyncParsableCommand {
         @Argument(help: "The rule id (see 'keystorm clients list').") var id: String
 
         func run() async throws {
+            if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
             let directory = try self.common.dataDirectory(self.common.resolver())
             let (store, _) = try await directory.openExisting()
             guard try await store.removeClient(id: self.id) else { throw ValidationError("no client rule \(self.id)") }

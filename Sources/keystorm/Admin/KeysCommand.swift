@@ -54,6 +54,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "At most this many, newest last.") var limit: Int = 1000
 
         func run() async throws {
+            if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
             let directory = try self.common.dataDirectory(self.common.resolver())
             let (store, _) = try await directory.openExisting()
             let page = try await store.objects(tenantID: self.tenant, matching: ObjectQuery(limit: self.limit))
@@ -77,6 +78,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Flag(help: "Revoke as compromised (Key Compromise) instead of deactivated.") var compromised = false
 
         func run() async throws {
+            if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
             let reason = RevocationReason(code: self.compromised ? .keyCompromise : .cessationOfOperation, message: "revoked by operator")
             _ = try await KeysCommand.perform(RevokeRequest(uniqueIdentifier: .text(self.uid), revocationReason: reason), tenant: self.tenant, common: self.common)
             print("revoked \(self.uid)")
@@ -90,6 +92,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "The key's unique identifier.") var uid: String
 
         func run() async throws {
+            if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
             _ = try await KeysCommand.perform(DestroyRequest(uniqueIdentifier: .text(self.uid)), tenant: self.tenant, common: self.common)
             print("destroyed \(self.uid)")
         }

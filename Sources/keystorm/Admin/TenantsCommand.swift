@@ -34,6 +34,10 @@ struct TenantsCommand: AsyncParsableCommand {
         var rootKeyID: String?
 
         func run() async throws {
+            // The admin API creates tenants with a new root key only; adopting one opens the store here.
+            if self.rootKeyID == nil, let api = await AdminAPIClient.running(self.common) {
+                return try await self.run(using: api)
+            }
             let directory = try self.common.dataDirectory(self.common.resolver())
             let (store, rootKeys) = try await directory.openExisting()
             let tenant = try await TenantAdmin(store: store, rootKeys: rootKeys, dataDirectory: directory)
@@ -47,6 +51,7 @@ struct TenantsCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
+            if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
             let directory = try self.common.dataDirectory(self.common.resolver())
             let (store, _) = try await directory.openExisting()
             let tenants = try await store.tenants()

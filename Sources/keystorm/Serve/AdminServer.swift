@@ -1,0 +1,112 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import AdminHTTP
+import Dispatch
+import Foundation
+import IOReactor
+import KMIPServer
+import KeyStore
+import Prometheus
+import RootKeys
+
+/// The admin listener of `keystorm serve`: settings, the token, the address file the CLI reads,
+/// and the task that runs it.
+///
+/// Settings (flag, env, file as for every setting):
+/// - `admin-listen` (`--admin-listen`, `KEYSTORM_ADMIN_LISTEN`): default `127.0.0.1:9696`; `off`
+///   disables the listener.
+/// - `admin.allow-remote`: allow binding an address off the loopback network (default false).
+/// - `admin.remote-peers`: peers off the loopback network admitted at all (`*`, IPs, CIDRs).
+/// - `admin.metrics-token-required`: `/metrics`, `/healthz`, `/readyz` need the token too.
+struct AdminServer: Sendable {
+    let server: AdminHTTPServer
+    let directory: DataDirectory
+
+    /// Reads the settings and the token (creating `admin.token` on first start); `nil` when the
+    /// listener is off.
+    ///
+    /// - Throws: ``SettingsError`` for a bad setting, or a non-loopback `admin-listen` without
+    ///   `admin.allow-remote = true`.
+    static func make(
+        settings: SettingsResolver,
+        flag: String?,
+        directory: DataDirectory,
+        operations: any AdminOperations,
+        metrics: PrometheusCollectorRegistry,
+        beforeScrape: @escaping @Sendable () async -> Void
+    ) throws -> AdminServer? {
+        let text = settings.string("admin-listen", flag: flag, default: "127.0.0.1:9696")
+        if ["off", "none", "disabled"].contains(text.lowercased()) { return nil }
+        let address = try ListenAddress(parsing: text, setting: "admin-listen")
+        let allowRemote = try settings.boolean("admin.allow-remote", flag: nil, default: false)
+        let peers: AdminPeerList
+        do {
+            peers = try settings.string("admin.remote-peers", flag: nil).map { try AdminPeerList(parsing: $0) } ?? .none
+        } catch let error as AdminAPIError {
+            throw SettingsError(error.message)
+        }
+        let token: AdminToken
+        do {
+            token = try AdminToken.loadOrCreate(at: directory.adminTokenPath).token
+        } catch {
+            throw SettingsError("\(error)")
+        }
+        let configuration = AdminHTTPServer.Configuration(
+            host: address.host,
+            port: address.port,
+            token: token,
+            metricsTokenRequired: try settings.boolean("admin.metrics-token-required", flag: nil, default: false),
+            allowRemote: allowRemote,
+            remotePeers: peers
+        )
+        do {
+            let server = try AdminHTTPServer(
+                configuration: configuration,
+                operations: operations,
+                metrics: metrics,
+                beforeScrape: beforeScrape,
+                log: { Log.error($0) }
+            )
+            return AdminServer(server: server, directory: directory)
+        } catch let error as AdminAPIError {
+            throw SettingsError(error.message)
+        }
+    }
+
+    /// Serves until the task is cancelled. Once bound it prints where, and writes the address to
+    /// `admin.address` in the data directory for the CLI; the file goes when the listener stops.
+    func run() async throws {
+        let directory = self.directory
+        let host = self.server.configuration.host
+        defer { try? FileManager.default.removeItem(atPath: directory.adminAddressPath) }
+        try await self.server.run { port in
+            // File I/O off the cooperative pool.
+            DispatchQueue.global().async {
+                let address = ListenAddress(host: host, port: port)
+                try? Data("\(address)\n".utf8).write(
+                    to: URL(fileURLWithPath: directory.adminAddressPath),
+                    options: .atomic
+                )
+                let line =
+                    "Admin API, /metrics, /healthz and /readyz on http://\(address) (bearer token in \(directory.adminTokenPath)).\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            }
+        }
+    }
+}
+
+extension DataDirectory {
+    /// The admin API's bearer token (mode 0600), created on the first start.
+    var adminTokenPath: String { self.path + "/admin.token" }
+    /// `host:port` of the running server's admin listener; present while it runs.
+    var adminAddressPath: String { self.path + "/admin.address" }
+}
