@@ -66,6 +66,9 @@ final class KeyProtectTransport: Sendable {
             )
         )
         http.httpVersion = .automatic
+        // A refused connection fails the attempt at once; KeyProtectRetryPolicy decides about the
+        // next one (the pool's own reconnect loop would spend the whole budget on one attempt).
+        http.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
         self.configuration = configuration
         self.counters = counters
@@ -231,10 +234,11 @@ final class KeyProtectTransport: Sendable {
                 )
             else {
                 self.counters.increment(.exhausted)
-                let error = RootKeyError(
-                    failure.code,
-                    reason: failure.reason + " after \(retry - 1) retr\(retry - 1 == 1 ? "y" : "ies")"
-                )
+                let retries = retry - 1
+                let error =
+                    retries == 0
+                    ? failure
+                    : RootKeyError(failure.code, reason: failure.reason + " after \(retries) retr\(retries == 1 ? "y" : "ies")")
                 self.log(error, call: call, correlationID: correlationID)
                 throw error
             }
