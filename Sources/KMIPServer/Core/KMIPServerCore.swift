@@ -147,7 +147,7 @@ extension KMIPServerCore {
                 rootKeyVersion: wrapped.rootKeyVersion
             )
         } catch {
-            throw KMIPError(.generalFailure, "root key service unavailable: the key could not be wrapped")
+            throw Self.rootKeyFailure(error, tenantID: tenant.id, uid: uid, wrapping: true)
         }
     }
 
@@ -160,16 +160,61 @@ extension KMIPServerCore {
         do {
             let ciphertext = WrappedKey(ciphertext: wrapped.ciphertext, rootKeyVersion: wrapped.rootKeyVersion)
             let aad = Self.associatedData(tenantID: record.stored.tenantID, uniqueIdentifier: record.uniqueIdentifier)
+            let result: UnwrapResult
             if let keyAccess = self.keyAccess {
                 let key = KeyCache.Key(tenantID: record.stored.tenantID, uniqueIdentifier: record.uniqueIdentifier)
-                return try await keyAccess.unwrap(
+                result = try await keyAccess.unwrap(
                     UnwrapRequest(key: key, wrapped: ciphertext, rootKeyID: wrapped.rootKeyID, aad: aad)
-                ).plaintext
+                )
+            } else {
+                result = try await self.rootKeys.unwrap(ciphertext, rootKeyID: wrapped.rootKeyID, aad: aad)
             }
-            let result = try await self.rootKeys.unwrap(ciphertext, rootKeyID: wrapped.rootKeyID, aad: aad)
+            if let rewrapped = result.rewrapped {
+                await self.storeRewrapped(rewrapped, of: record)
+            }
             return result.plaintext
         } catch {
-            throw KMIPError(.generalFailure, "root key service unavailable: the key could not be unwrapped")
+            throw Self.rootKeyFailure(error, tenantID: record.stored.tenantID, uid: record.uniqueIdentifier, wrapping: false)
+        }
+    }
+
+    /// Keeps the ciphertext a root-key service re-wrapped under its current version during an
+    /// unwrap (Key Protect does after a rotation), so the next unwrap and the re-wrap job need not.
+    /// An optimistic update: when the object changed since it was read (another request, or the
+    /// re-wrap job), this one is skipped. Never fails the read.
+    func storeRewrapped(_ rewrapped: WrappedKey, of record: ObjectRecord) async {
+        guard let current = record.stored.wrappedKey, rewrapped.rootKeyVersion > current.rootKeyVersion else { return }
+        var stored = record.stored
+        stored.wrappedKey = WrappedKeyRecord(
+            ciphertext: rewrapped.ciphertext,
+            rootKeyID: current.rootKeyID,
+            rootKeyVersion: rewrapped.rootKeyVersion
+        )
+        try? await self.store.update(stored, expectedRevision: record.stored.revision)
+    }
+
+    /// The KMIP error for a failed wrap or unwrap: a root key deleted or disabled is Permission
+    /// Denied (the tenant's root key forbids the operation), ciphertext that does not authenticate
+    /// is Cryptographic Failure, and everything else (the service unreachable, slow, rate limited,
+    /// past the batcher's deadline) is General Failure "root key service unavailable".
+    static func rootKeyFailure(_ error: any Error, tenantID: String, uid: String, wrapping: Bool) -> KMIPError {
+        switch error {
+        case RootKeyError.deleted:
+            return KMIPError(.permissionDenied, "root key of tenant \(tenantID) is deleted: key material is shredded")
+        case RootKeyError.disabled:
+            return KMIPError(.permissionDenied, "root key of tenant \(tenantID) is disabled")
+        case RootKeyError.notFound:
+            return KMIPError(.permissionDenied, "root key of tenant \(tenantID) does not exist in the root-key service")
+        case RootKeyError.authenticationFailed, RootKeyError.invalidCiphertext:
+            return KMIPError(
+                .cryptographicFailure,
+                "the key material of \(uid) does not authenticate under the root key of tenant \(tenantID)"
+            )
+        default:
+            return KMIPError(
+                .generalFailure,
+                "root key service unavailable: the key could not be \(wrapping ? "wrapped" : "unwrapped")"
+            )
         }
     }
 

@@ -60,11 +60,23 @@ public final class UnwrapBatcher: Sendable {
         /// ``RootKeyError/unavailable``.
         public var timeout: Duration
 
+        /// How long a started unwrap may wait for others to go with it in one
+        /// ``RootKeyService/unwrap(batch:)`` call; used only for a service whose
+        /// ``RootKeyService/unwrapBatchLimit`` is above 1. A full batch goes at once. Zero: off.
+        public var batchWindow: Duration
+
         /// - Parameters:
         ///   - maxInFlight: Default 64.
         ///   - rateLimit: Default none.
         ///   - timeout: Default 10 s.
-        public init(maxInFlight: Int = 64, rateLimit: RateLimit? = nil, timeout: Duration = .seconds(10)) {
+        ///   - batchWindow: Default 0 (off).
+        public init(
+            maxInFlight: Int = 64,
+            rateLimit: RateLimit? = nil,
+            timeout: Duration = .seconds(10),
+            batchWindow: Duration = .zero
+        ) {
+            self.batchWindow = max(.zero, batchWindow)
             self.maxInFlight = max(1, maxInFlight)
             self.rateLimit = rateLimit
             self.timeout = timeout
@@ -92,7 +104,7 @@ public final class UnwrapBatcher: Sendable {
     public let service: any RootKeyService
     /// The cache it fills, if any.
     public let cache: KeyCache?
-    private let clock: any MonotonicClock
+    let clock: any MonotonicClock
     private let state: Mutex<StateMachine>
     private let unwraps = Atomic<Int>(0)
     private let failures = Atomic<Int>(0)
@@ -100,6 +112,8 @@ public final class UnwrapBatcher: Sendable {
     private let timeouts = Atomic<Int>(0)
     private let inFlight = Atomic<Int>(0)
     private let queued = Atomic<Int>(0)
+    /// Started unwraps waiting for the batch window (see ``Configuration/batchWindow``).
+    let window = Mutex(BatchWindow())
     private let metrics: UnwrapBatcherMetrics
 
     /// - Parameters:
@@ -199,9 +213,14 @@ public final class UnwrapBatcher: Sendable {
                 try await self.service.unwrap(request.wrapped, rootKeyID: request.rootKeyID, aad: request.aad)
             )
         } catch {
-            self.failures.add(1, ordering: .relaxed)
             result = .failure(error)
         }
+        self.land(request, result, generation: generation)
+    }
+
+    /// A flight's answer: fills the cache, then resumes the flight's callers.
+    func land(_ request: UnwrapRequest, _ result: Result<UnwrapResult, any Error>, generation: UInt64?) {
+        if case .failure = result { self.failures.add(1, ordering: .relaxed) }
         if case .success(let unwrapped) = result, let cache = self.cache {
             // Before the flight leaves the state machine, so that a caller who finds no flight
             // finds the key in the cache instead.
@@ -216,7 +235,11 @@ public final class UnwrapBatcher: Sendable {
         for request in actions.start {
             self.unwraps.add(1, ordering: .relaxed)
             let generation = self.cache?.generation
-            Task { await self.fly(request, generation: generation) }
+            if self.batches {
+                self.enqueue(request, generation: generation)
+            } else {
+                Task { await self.fly(request, generation: generation) }
+            }
         }
         for (continuation, result) in actions.resume {
             continuation.resume(with: result)

@@ -22,7 +22,7 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "List, revoke or destroy a tenant's keys.",
-        subcommands: [List.self, Revoke.self, Destroy.self]
+        subcommands: [List.self, Revoke.self, Destroy.self, Prewarm.self]
     )
 
     /// Runs one KMIP operation for `tenant` against the data directory.

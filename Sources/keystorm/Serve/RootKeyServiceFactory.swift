@@ -133,6 +133,9 @@ enum RootKeyServiceFactory {
             guard timeout > .zero else { throw SettingsError("'unwrap.timeout' must be longer than 0") }
             batcher.timeout = timeout
         }
+        if let window = try Self.duration(settings, "unwrap.batch-window") {
+            batcher.batchWindow = window
+        }
         configuration.batcher = batcher
         return configuration
     }

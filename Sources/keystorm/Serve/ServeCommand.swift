@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "Server private key, PEM (key tls.key).") var tlsKey: String?
     @Option(name: .customLong("client-ca"), help: "A CA bundle (PEM) whose client certificates act for the default tenant (key client-ca).") var clientCA: String?
     @Option(help: "Where keys are stored: sqlite (key store). Default: sqlite in the data dir.") var store: String?
-    @Option(name: .customLong("root-keys"), help: "The root-key service: local (key root-keys). Default: local.") var rootKeys: String?
+    @Option(name: .customLong("root-keys"), help: "The root-key service: local, keyprotect or pkcs11 (key root-keys). Default: local.") var rootKeys: String?
     @Option(name: .customLong("io-backend"), help: "uring, epoll or automatic (key io-backend). Default: automatic.") var ioBackend: String?
     @Option(help: "Event loops (key loops). Default: one per core.") var loops: Int?
     @Option(name: .customLong("max-connections"), help: "Connection limit (key max-connections). Default: 10000.") var maxConnections: Int?
@@ -47,15 +47,22 @@ struct ServeCommand: AsyncParsableCommand {
     var legacyCiphers: Bool = false
     @Option(name: .customLong("refresh-interval"), help: "Seconds between reloads of client rules and root keys (key refresh-interval). Default: 1.")
     var refreshInterval: Int?
+    @Option(name: .customLong("root-keys-poll-interval"), help: "How often every tenant's root key is checked in its service, e.g. 30s (key root-keys.poll-interval). Default: 30s; Local also every refresh.")
+    var pollInterval: String?
+    @Option(name: .customLong("cache-prewarm"), help: "Unwrap each tenant's N most recent keys into the cache at start (key cache.prewarm). Default: 0.")
+    var cachePrewarm: Int?
+
+    @Option(name: .customLong("admin-listen"), help: "Address for the admin API and /metrics (key admin-listen), or off. Default: 127.0.0.1:9696")
+    var adminListen: String?
 
     func run() async throws {
+        // Before anything makes a metric: the libraries take the factory when they are created.
+        let metricsRegistry = KeystormMetrics.bootstrap()
         let settings = try self.common.resolver()
         let directory = self.common.dataDirectory(settings)
         let listen = try ListenAddress(parsing: settings.string("listen", flag: self.listen, default: "127.0.0.1:5696"), setting: "listen")
         let storeKind = settings.string("store", flag: self.store, default: "sqlite")
         guard storeKind == "sqlite" else { throw SettingsError("store '\(storeKind)' is not available; this build supports: sqlite") }
-        let rootKeyKind = settings.string("root-keys", flag: self.rootKeys, default: "local")
-        guard rootKeyKind == "local" else { throw SettingsError("root-keys '\(rootKeyKind)' is not available; this build supports: local") }
         let backendText = settings.string("io-backend", flag: self.ioBackend, default: "automatic")
         guard let backend = IOBackendKind(backendText) else { throw SettingsError("io-backend must be uring, epoll or automatic, not '\(backendText)'") }
 
@@ -63,7 +70,9 @@ struct ServeCommand: AsyncParsableCommand {
         let firstStart = !directory.exists
         try directory.create()
         let generatedTLS = try directory.ensurePKI(hostnames: Self.hostnames(listen))
-        let (store, rootKeys) = try await directory.open()
+        let (store, provider) = try await directory.openProvider(rootKeysFlag: self.rootKeys)
+        let rootKeys: any RootKeyService = MeteredRootKeyService(provider.service)
+        let accessConfiguration = try RootKeyServiceFactory.accessConfiguration(settings, defaults: provider.accessDefaults)
         let admin = TenantAdmin(store: store, rootKeys: rootKeys, dataDirectory: directory)
         var testClient: (certificate: String, key: String)?
         if try await store.tenant(id: "default") == nil {
@@ -103,9 +112,8 @@ struct ServeCommand: AsyncParsableCommand {
         reactor.log = { message in Log.info(message) }
         let server = try await ReactorServer(configuration: reactor)
 
-        // Key cache (100,000 entries, 64 MiB, TTL 1 h) and unwrap batcher (64 in flight, no rate
-        // limit for the Local provider): the defaults of KeyAccess.Configuration.
-        let keyAccess = KeyAccess(service: rootKeys)
+        // Key cache and unwrap batcher: the provider's defaults, then the cache.* and unwrap.* settings.
+        let keyAccess = KeyAccess(service: rootKeys, configuration: accessConfiguration)
         let core = KMIPServerCore(
             store: store,
             rootKeys: rootKeys,
@@ -115,6 +123,34 @@ struct ServeCommand: AsyncParsableCommand {
             keyAccess: keyAccess
         )
         let handler = KMIPConnectionHandler(executor: BatchExecutor(core: core))
+
+        // Root keys deleted or disabled in their service stop serving keys (cached ones too); a
+        // rotation re-wraps the tenant's keys in the background; prewarm requests fill the cache.
+        let monitor = RootKeyMonitor(store: store, service: rootKeys, keyAccess: keyAccess, log: { Log.info($0) })
+        if let known = provider.knownRootKeys { monitor.observe(known()) }
+        await monitor.poll()
+        let pollText = settings.string("root-keys.poll-interval", flag: self.pollInterval, default: "30s")
+        let pollInterval = try RootKeyServiceFactory.parseDuration(pollText, key: "root-keys.poll-interval")
+        guard pollInterval > .zero else { throw SettingsError("'root-keys.poll-interval' must be longer than 0") }
+        let rewrapper = RootKeyRewrapper(
+            store: store,
+            service: rootKeys,
+            configuration: try RootKeyCommand.rewrapConfiguration(settings),
+            log: { Log.info($0) }
+        )
+        let prewarmer = Prewarmer(store: store, keyAccess: keyAccess)
+        let prewarmAtStart = try settings.integer("cache.prewarm", flag: self.cachePrewarm, default: 0)
+        let serveMetrics = ServeMetrics()
+        let adminServer = try AdminServer.make(
+            settings: settings,
+            flag: self.adminListen,
+            directory: directory,
+            operations: ServeAdminOperations(
+                store: store, rootKeys: rootKeys, directory: directory, keyAccess: keyAccess, executor: BatchExecutor(core: core)
+            ),
+            metrics: metricsRegistry,
+            beforeScrape: { serveMetrics.collect(reactor: server.statistics, rewrap: rewrapper.progress) }
+        )
 
         Banner.print(
             directory: directory,
@@ -139,9 +175,9 @@ struct ServeCommand: AsyncParsableCommand {
                     try? await Task.sleep(for: .seconds(max(1, interval)))
                     do {
                         try await trust.load()
-                        try await rootKeys.refresh()
+                        try await provider.refresh?()
                         // A root key deleted or disabled by `keystorm root-key` stops serving cached keys too.
-                        keyAccess.purgeInactive(rootKeys.allRootKeys())
+                        if let known = provider.knownRootKeys { monitor.observe(known()) }
                         keyAccess.cache.removeExpired()
                     } catch {
                         Log.error("reloading client rules and root keys failed: \(error)")
@@ -149,13 +185,40 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: pollInterval)
+                    if Task.isCancelled { break }
+                    await monitor.poll()
+                }
+            }
+            group.addTask {
+                await rewrapper.run(every: .seconds(max(1, interval)))
+            }
+            group.addTask {
+                if prewarmAtStart > 0 {
+                    for tenant in (try? await store.tenants()) ?? [] {
+                        await Self.prewarm(prewarmer, tenant: tenant.id, recent: prewarmAtStart)
+                    }
+                }
+                while !Task.isCancelled {
+                    for request in await directory.takePrewarmRequests() {
+                        await Self.prewarm(prewarmer, tenant: request.tenant, recent: request.recent)
+                    }
+                    try? await Task.sleep(for: .seconds(max(1, interval)))
+                }
+            }
+            if let adminServer { group.addTask { try await adminServer.run() } }
+            group.addTask {
                 try await server.run { connection in
                     guard let peer = connection.peerCertificate,
                         let identity = trust.identify(peer)
                     else {
+                        serveMetrics.connectionRefusedByRules()
                         Log.info("refused \(connection.remoteAddress): no client rule admits its certificate")
                         return
                     }
+                    serveMetrics.connectionOpened()
+                    defer { serveMetrics.connectionClosed() }
                     await handler.serve(ReactorByteChannel(connection: connection), client: identity)
                 }
             }
@@ -164,6 +227,16 @@ struct ServeCommand: AsyncParsableCommand {
             group.cancelAll()
         }
         Log.info("stopped")
+    }
+
+    /// Prewarms one tenant's most recent keys and logs the outcome.
+    static func prewarm(_ prewarmer: Prewarmer, tenant: String, recent: Int) async {
+        do {
+            let result = try await prewarmer.prewarm(tenant: tenant, recent: recent)
+            Log.info("prewarmed tenant \(tenant): \(result.warmed) of \(result.considered) recent keys cached, \(result.failed) failed")
+        } catch {
+            Log.error("prewarming tenant \(tenant) failed: \(error)")
+        }
     }
 
     static func hostnames(_ listen: ListenAddress) -> [String] {
