@@ -27,6 +27,8 @@ final class LiveServer: Sendable {
     /// The server's data directory.
     let dataDirectory: String
     let binary: String
+    /// Arguments added to every `keystorm serve` of this server.
+    let extraArguments: [String]
 
     private struct State {
         var process: ProcessBox?
@@ -67,16 +69,17 @@ final class LiveServer: Sendable {
         }
     }
 
-    private init() throws {
+    private init(extraArguments: [String] = []) throws {
+        self.extraArguments = extraArguments
         self.binary = try Self.locateBinary()
         self.root = NSTemporaryDirectory() + "keystorm-live-" + UUID().uuidString.prefix(8).lowercased()
         self.dataDirectory = self.root + "/data"
         try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
     }
 
-    /// Starts a server on a fresh data directory.
-    static func start() async throws -> LiveServer {
-        let server = try LiveServer()
+    /// Starts a server on a fresh data directory, with `arguments` added to `keystorm serve`.
+    static func start(arguments: [String] = []) async throws -> LiveServer {
+        let server = try LiveServer(extraArguments: arguments)
         do {
             try await server.launch()
         } catch {
@@ -87,8 +90,8 @@ final class LiveServer: Sendable {
     }
 
     /// Runs `body` with a started server and always stops the server afterwards.
-    static func with<T>(_ body: (LiveServer) async throws -> T) async throws -> T {
-        let server = try await LiveServer.start()
+    static func with<T>(arguments: [String] = [], _ body: (LiveServer) async throws -> T) async throws -> T {
+        let server = try await LiveServer.start(arguments: arguments)
         do {
             let result = try await body(server)
             await server.stop()
@@ -129,8 +132,8 @@ final class LiveServer: Sendable {
         let process = Process()
         let serve = [
             self.binary, "serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:0", "--refresh-interval",
-            "1",
-        ]
+            "1", "--admin-listen", "127.0.0.1:0",
+        ] + self.extraArguments
         // With setpriv (util-linux), the server gets SIGKILL when the thread that started it ends,
         // so a test process that crashes or is killed leaves no server behind.
         if let setpriv = Subprocess.onPath("setpriv") {
@@ -313,6 +316,16 @@ final class LiveServer: Sendable {
     /// The environment without KEYSTORM_* settings of the caller, so only the flags count.
     static func environment() -> [String: String] {
         ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KEYSTORM_") }
+    }
+
+    /// The admin listener's port, once the server printed it (bounded wait).
+    func adminPort() async throws -> Int {
+        try await retrying(timeout: .seconds(60), every: .milliseconds(100), "keystorm serve printing its admin address") {
+            () -> Int? in
+            let log = self.serverLog
+            guard let range = log.range(of: "/readyz on http://127.0.0.1:") else { return nil }
+            return Int(log[range.upperBound...].prefix { $0.isNumber })
+        }
     }
 
     static func bannerPort(_ log: String) -> Int? {
