@@ -67,7 +67,9 @@ struct Routes: Sendable {
             let id = context.parameters.get("id") ?? ""
             let action = context.parameters.get("action") ?? ""
             let keyAction = ["wrap", "unwrap", "rewrap"].contains(action)
-            return await self.api(action, request, keyAction: keyAction) { (body) throws(KPError) in
+            // Unknown actions count as "other", so clients cannot grow the counters.
+            let kind = keyAction || ["rotate", "disable", "enable"].contains(action) ? action : "other"
+            return await self.api(kind, request, keyAction: keyAction) { (body) throws(KPError) in
                 try await self.action(action, id: id, body: body)
             }
         }
