@@ -16,6 +16,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// One request to Key Protect, as the provider describes it.
 struct KeyProtectCall: Sendable {
@@ -266,6 +267,9 @@ final class KeyProtectTransport: Sendable {
     /// Not: cancellation, a bad URL, a client already shut down.
     static func isRetryable(_ error: any Error) -> Bool {
         if error is CancellationError || error is RootKeyError || error is NIOTooManyBytesError { return false }
+        // A certificate that does not verify (wrong CA bundle, wrong host) will not verify next time.
+        if case NIOSSLError.handshakeFailed = error { return false }
+        if error is NIOSSLExtraError { return false }
         if Task.isCancelled { return false }
         if let error = error as? HTTPClientError {
             let permanent: [HTTPClientError] = [
