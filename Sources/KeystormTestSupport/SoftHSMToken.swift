@@ -22,6 +22,9 @@ public import RootKeys
 /// the one token (they run in one process); a `keystorm` child process inherits `SOFTHSM2_CONF`.
 public struct SoftHSMToken: Sendable {
     public static let label = "keystorm-test"
+    /// A second token on the same configuration, for the live-server tests: their logins never
+    /// meet the RootKeys tests' (PKCS#11 keeps one login state per token and process).
+    public static let liveLabel = "keystorm-live"
     public static let userPIN = "4821-keystorm-user"
     static let soPIN = "9375-keystorm-so"
 
@@ -45,8 +48,18 @@ public struct SoftHSMToken: Sendable {
     public static let shared: Result<SoftHSMToken, any Error> = Result { try SoftHSMToken.make() }
 
     /// The configuration of a service on the suite's token.
-    public func configuration(pin: String = Self.userPIN, sessions: Int = 4) -> PKCS11RootKeyService.Configuration {
-        .init(modulePath: self.modulePath, tokenLabel: Self.label, pin: .value(pin), sessions: sessions)
+    public func configuration(
+        pin: String = Self.userPIN,
+        sessions: Int = 4,
+        tokenLabel: String = Self.label
+    ) -> PKCS11RootKeyService.Configuration {
+        .init(modulePath: self.modulePath, tokenLabel: tokenLabel, pin: .value(pin), sessions: sessions)
+    }
+
+    /// The labels of the active root keys in the token, as a service of this process sees them.
+    public func activeRootKeyLabels(tokenLabel: String) async throws -> [String] {
+        let service = try await PKCS11RootKeyService.open(self.configuration(sessions: 1, tokenLabel: tokenLabel))
+        return try await service.allRootKeys().filter { $0.state == .active }.map(\.label)
     }
 
     private static var modulePath: String? {
@@ -83,22 +96,24 @@ public struct SoftHSMToken: Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         setenv("SOFTHSM2_CONF", configPath, 1)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: util)
-        process.arguments = [
-            "--init-token", "--free", "--label", Self.label, "--so-pin", Self.soPIN, "--pin", Self.userPIN,
-        ]
-        var environment = ProcessInfo.processInfo.environment
-        environment["SOFTHSM2_CONF"] = configPath
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw SoftHSMSetupError(description: "softhsm2-util --init-token failed: \(text)")
+        for label in [Self.label, Self.liveLabel] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: util)
+            process.arguments = [
+                "--init-token", "--free", "--label", label, "--so-pin", Self.soPIN, "--pin", Self.userPIN,
+            ]
+            var environment = ProcessInfo.processInfo.environment
+            environment["SOFTHSM2_CONF"] = configPath
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw SoftHSMSetupError(description: "softhsm2-util --init-token failed: \(text)")
+            }
         }
         return SoftHSMToken(directory: directory, modulePath: modulePath)
     }
