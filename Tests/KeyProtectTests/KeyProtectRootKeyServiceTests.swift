@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import KeystormTestSupport
 import RootKeys
@@ -94,7 +93,10 @@ struct KeyProtectRootKeyServiceTests {
             let long = (0..<2000).map { UInt8(truncatingIfNeeded: $0) }
             for aad in [long, []] {
                 let bound = try await service.wrap(SecretBytes(Self.dataKey(2)), rootKeyID: rootKey, aad: aad)
-                #expect(try await service.unwrap(bound, rootKeyID: rootKey, aad: aad).plaintext.copyBytes() == Self.dataKey(2))
+                #expect(
+                    try await service.unwrap(bound, rootKeyID: rootKey, aad: aad).plaintext.copyBytes()
+                        == Self.dataKey(2)
+                )
             }
             // Garbled ciphertext.
             var garbled = wrapped
@@ -191,7 +193,11 @@ struct KeyProtectRootKeyServiceTests {
 
     @Test("An outage gives unavailable within the retry budget; calls work again once it ends")
     func outage() async throws {
-        let retry = KeyProtectRetryPolicy(budget: .seconds(2), baseDelay: .milliseconds(50), maxDelay: .milliseconds(500))
+        let retry = KeyProtectRetryPolicy(
+            budget: .seconds(2),
+            baseDelay: .milliseconds(50),
+            maxDelay: .milliseconds(500)
+        )
         try await Self.withService(retry: retry) { service, emulator in
             let rootKey = try await service.createRootKey(label: "outage").keyID
             let wrapped = try await service.wrap(SecretBytes(Self.dataKey()), rootKeyID: rootKey, aad: Self.aad)
@@ -253,7 +259,10 @@ struct KeyProtectRootKeyServiceTests {
                 let fromFresh = try await fresh.unwrap(old, rootKeyID: rootKey, aad: Self.aad)
                 #expect(fromFresh.rewrapped?.rootKeyVersion == 2)
                 _ = try await fresh.rotate(rootKeyID: rootKey)
-                #expect(try await service.wrap(SecretBytes(Self.dataKey()), rootKeyID: rootKey, aad: Self.aad).rootKeyVersion == 3)
+                #expect(
+                    try await service.wrap(SecretBytes(Self.dataKey()), rootKeyID: rootKey, aad: Self.aad)
+                        .rootKeyVersion == 3
+                )
                 try await fresh.shutdown()
             } catch {
                 try? await fresh.shutdown()
@@ -297,7 +306,10 @@ struct KeyProtectRootKeyServiceTests {
             }
             #expect(wrapError?.code == .disabled)
             try await service.enable(rootKeyID: rootKey)
-            #expect(try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad).plaintext.copyBytes() == Self.dataKey())
+            #expect(
+                try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad).plaintext.copyBytes()
+                    == Self.dataKey()
+            )
         }
     }
 
@@ -334,7 +346,11 @@ struct KeyProtectRootKeyServiceTests {
             for index in 0..<10 {
                 let key = KeyCache.Key(tenantID: "t", uniqueIdentifier: "key-\(index)")
                 let aad = Array("t/key-\(index)".utf8)
-                let wrapped = try await service.wrap(SecretBytes(Self.dataKey(UInt8(index))), rootKeyID: rootKey, aad: aad)
+                let wrapped = try await service.wrap(
+                    SecretBytes(Self.dataKey(UInt8(index))),
+                    rootKeyID: rootKey,
+                    aad: aad
+                )
                 requests.append(UnwrapRequest(key: key, wrapped: wrapped, rootKeyID: rootKey, aad: aad))
             }
             try await emulator.resetStats()

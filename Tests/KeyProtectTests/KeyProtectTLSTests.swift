@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import KeystormTestSupport
 import RootKeys
@@ -35,18 +34,27 @@ struct KeyProtectTLSTests {
         let csr = directory + "/server.csr"
         let extensions = directory + "/ext.cnf"
         try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: extensions, atomically: true, encoding: .utf8)
-        try await Self.run(openssl, [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", caKey, "-out", ca, "-days", "2", "-subj", "/CN=Keystorm test CA",
-        ])
-        try await Self.run(openssl, [
-            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1",
-        ])
-        try await Self.run(openssl, [
-            "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out", cert,
-            "-days", "2", "-extfile", extensions,
-        ])
+        try await Self.run(
+            openssl,
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", caKey, "-out", ca, "-days", "2", "-subj", "/CN=Keystorm test CA",
+            ]
+        )
+        try await Self.run(
+            openssl,
+            [
+                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1",
+            ]
+        )
+        try await Self.run(
+            openssl,
+            [
+                "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out", cert,
+                "-days", "2", "-extfile", extensions,
+            ]
+        )
 
         let options = KeyProtectEmulatorProcess.Options(tls: .init(certificate: cert, key: key))
         try await KeyProtectEmulatorProcess.with(options) { emulator in
@@ -66,7 +74,9 @@ struct KeyProtectTLSTests {
             let trusting = try service(caBundle: ca)
             let rootKey = try await trusting.createRootKey(label: "over tls").keyID
             let wrapped = try await trusting.wrap(SecretBytes([1, 2, 3, 4]), rootKeyID: rootKey, aad: [9])
-            #expect(try await trusting.unwrap(wrapped, rootKeyID: rootKey, aad: [9]).plaintext.copyBytes() == [1, 2, 3, 4])
+            #expect(
+                try await trusting.unwrap(wrapped, rootKeyID: rootKey, aad: [9]).plaintext.copyBytes() == [1, 2, 3, 4]
+            )
             try await trusting.shutdown()
 
             let untrusting = try service(caBundle: nil)
@@ -81,7 +91,9 @@ struct KeyProtectTLSTests {
 
     static let openssl: String? = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/openssl" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return path.split(separator: ":").map { "\($0)/openssl" }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }()
 
     /// Runs a command, output to /dev/null, polling for its exit so no pool thread blocks.
@@ -101,7 +113,10 @@ struct KeyProtectTLSTests {
             try await Task.sleep(for: .milliseconds(10))
         }
         guard process.terminationStatus == 0 else {
-            throw RootKeyError(.io, reason: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+            throw RootKeyError(
+                .io,
+                reason: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)"
+            )
         }
     }
 }

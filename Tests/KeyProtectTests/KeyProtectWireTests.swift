@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import Testing
 
@@ -41,7 +40,8 @@ struct KeyProtectWireTests {
 
     @Test("The envelope's handle names the version")
     func handle() throws {
-        let envelope = #"{"ciphertext":"AAAA","iv":"BBBB","version":"4.0.0","handle":"0b0e9c7a-1d2e-4f00-9e2b-6a0b4c3d2e1f"}"#
+        let envelope =
+            #"{"ciphertext":"AAAA","iv":"BBBB","version":"4.0.0","handle":"0b0e9c7a-1d2e-4f00-9e2b-6a0b4c3d2e1f"}"#
         let ciphertext = Data(envelope.utf8).base64EncodedString()
         #expect(KeyProtectCiphertext.handle(of: ciphertext) == "0b0e9c7a-1d2e-4f00-9e2b-6a0b4c3d2e1f")
         #expect(KeyProtectCiphertext.handle(of: "not base64 !") == nil)
@@ -84,7 +84,10 @@ struct KeyProtectWireTests {
         for retry in 1...4 {
             let ceiling = min(Duration.milliseconds(100) * (1 << (retry - 1)), .seconds(1))
             let delay = policy.delay(beforeRetry: retry, retryAfter: nil, elapsed: .zero, using: &random)
-            #expect(delay.map { $0 >= ceiling / 2 && $0 <= ceiling } == true, "retry \(retry): \(String(describing: delay))")
+            #expect(
+                delay.map { $0 >= ceiling / 2 && $0 <= ceiling } == true,
+                "retry \(retry): \(String(describing: delay))"
+            )
         }
         #expect(policy.delay(beforeRetry: 5, retryAfter: nil, elapsed: .zero, using: &random) == nil)
         let afterServer = policy.delay(beforeRetry: 1, retryAfter: .seconds(2), elapsed: .zero, using: &random)
@@ -138,7 +141,13 @@ struct KeyProtectWireTests {
             #expect(error.reason.contains("c-42"))
             #expect(error.reason.contains("k1"))
         }
-        let unparsable = KeyProtectErrors.error(status: 502, body: Array("<html>".utf8), operation: "wrap", rootKeyID: nil, correlationID: "c")
+        let unparsable = KeyProtectErrors.error(
+            status: 502,
+            body: Array("<html>".utf8),
+            operation: "wrap",
+            rootKeyID: nil,
+            correlationID: "c"
+        )
         #expect(unparsable.code == .unavailable)
     }
 

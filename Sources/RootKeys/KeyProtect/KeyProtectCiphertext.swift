@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 
 /// What Keystorm reads from, and sends alongside, Key Protect's opaque ciphertexts.
@@ -38,7 +37,10 @@ enum KeyProtectCiphertext {
     static func aad(_ bytes: [UInt8]) throws -> [String]? {
         guard !bytes.isEmpty else { return nil }
         guard (bytes.count + 2) / 3 * 4 <= Self.maxAADElements * Self.aadChunkLength else {
-            throw RootKeyError(.invalidArgument, reason: "Key Protect takes at most 48,195 bytes of AAD, not \(bytes.count)")
+            throw RootKeyError(
+                .invalidArgument,
+                reason: "Key Protect takes at most 48,195 bytes of AAD, not \(bytes.count)"
+            )
         }
         let text = Array(Data(bytes).base64EncodedString().utf8)
         return stride(from: 0, to: text.count, by: Self.aadChunkLength).map { start in

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 
 /// Key Protect's error answers as ``RootKeyError``s.

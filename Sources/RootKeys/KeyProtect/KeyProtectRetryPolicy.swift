@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 /// When the Key Protect provider tries a call again, and how long it waits first.
 ///
 /// Retried: 429 and every 5xx except 501, and connection failures; like IBM's own Go client

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -81,7 +80,12 @@ public final class KeyProtectRootKeyService: RootKeyService {
         let body = KeyProtectWire.Collection(
             metadata: .init(collectionType: KeyProtectWire.keyMediaType, collectionTotal: 1),
             resources: [
-                KeyProtectWire.NewKey(type: KeyProtectWire.keyMediaType, name: name, description: nil, extractable: false)
+                KeyProtectWire.NewKey(
+                    type: KeyProtectWire.keyMediaType,
+                    name: name,
+                    description: nil,
+                    extractable: false
+                )
             ]
         )
         let response = try await self.transport.send(
@@ -157,9 +161,16 @@ public final class KeyProtectRootKeyService: RootKeyService {
             )
         )
         defer { SecretBytes.wipe(&response.body) }
-        let unwrapped = try KeyProtectWire.decode(KeyProtectWire.UnwrapResponse.self, from: response.body, what: "unwrap")
+        let unwrapped = try KeyProtectWire.decode(
+            KeyProtectWire.UnwrapResponse.self,
+            from: response.body,
+            what: "unwrap"
+        )
         guard var bytes = ByteEncoding.decodeBase64(Array(unwrapped.plaintext.utf8)) else {
-            throw RootKeyError(.unavailable, reason: "Key Protect answered unwrap of root key \(rootKeyID) with malformed plaintext")
+            throw RootKeyError(
+                .unavailable,
+                reason: "Key Protect answered unwrap of root key \(rootKeyID) with malformed plaintext"
+            )
         }
         let plaintext = SecretBytes(bytes)
         SecretBytes.wipe(&bytes)
@@ -170,7 +181,10 @@ public final class KeyProtectRootKeyService: RootKeyService {
             rootKeyID: rootKeyID,
             id: unwrapped.rewrappedKeyVersion?.id ?? KeyProtectCiphertext.handle(of: ciphertext)
         )
-        return UnwrapResult(plaintext: plaintext, rewrapped: WrappedKey(ciphertext: Array(ciphertext.utf8), rootKeyVersion: version))
+        return UnwrapResult(
+            plaintext: plaintext,
+            rewrapped: WrappedKey(ciphertext: Array(ciphertext.utf8), rootKeyVersion: version)
+        )
     }
 
     /// Has Key Protect unwrap and wrap again under the current version; the plaintext never
@@ -190,7 +204,11 @@ public final class KeyProtectRootKeyService: RootKeyService {
                 body: ByteBuffer(bytes: try KeyProtectWire.encode(request))
             )
         )
-        let rewrapped = try KeyProtectWire.decode(KeyProtectWire.RewrapResponse.self, from: response.body, what: "rewrap")
+        let rewrapped = try KeyProtectWire.decode(
+            KeyProtectWire.RewrapResponse.self,
+            from: response.body,
+            what: "rewrap"
+        )
         let version = try await self.versionNumber(
             rootKeyID: rootKeyID,
             id: rewrapped.rewrappedKeyVersion?.id ?? KeyProtectCiphertext.handle(of: rewrapped.ciphertext)
@@ -242,14 +260,23 @@ public final class KeyProtectRootKeyService: RootKeyService {
         call.accepting = [410]
         let response = try await self.transport.send(call)
         let known = self.versionTables.withLock { $0[rootKeyID] }
-        let key = (try? JSONDecoder().decode(KeyProtectWire.Collection<KeyProtectWire.Key>.self, from: Data(response.body)))?
+        let key =
+            (try? JSONDecoder().decode(KeyProtectWire.Collection<KeyProtectWire.Key>.self, from: Data(response.body)))?
             .resources.first
         let state = Self.state(keyProtectState: key?.state, deleted: key?.deleted, status: response.status)
         guard state != .deleted else {
-            return RootKeyInfo(keyID: rootKeyID, label: key?.name ?? "", state: .deleted, currentVersion: known?.current ?? 0)
+            return RootKeyInfo(
+                keyID: rootKeyID,
+                label: key?.name ?? "",
+                state: .deleted,
+                currentVersion: known?.current ?? 0
+            )
         }
         guard let key else {
-            throw RootKeyError(.unavailable, reason: "Key Protect answered get key of root key \(rootKeyID) with a body Keystorm cannot read")
+            throw RootKeyError(
+                .unavailable,
+                reason: "Key Protect answered get key of root key \(rootKeyID) with a body Keystorm cannot read"
+            )
         }
         var current = known?.current ?? 0
         if let versionID = key.keyVersion?.id {

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Synchronization
 
 extension KeyProtectRootKeyService {

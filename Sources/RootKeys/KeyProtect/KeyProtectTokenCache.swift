@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Synchronization
 
 /// The IAM bearer token, cached and refreshed by one fetch at a time.

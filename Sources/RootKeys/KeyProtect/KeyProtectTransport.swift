@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import AsyncHTTPClient
 import Dispatch
 import Foundation
@@ -164,7 +163,11 @@ final class KeyProtectTransport: Sendable {
             self.log(error, call: call, correlationID: correlationID)
             throw error
         }
-        let token = try KeyProtectWire.decode(KeyProtectWire.IAMToken.self, from: response.body, what: "a token request")
+        let token = try KeyProtectWire.decode(
+            KeyProtectWire.IAMToken.self,
+            from: response.body,
+            what: "a token request"
+        )
         let lifetime = Duration.seconds(max(1, token.expiresIn ?? 600))
         return KeyProtectTokenCache.Token(value: token.accessToken, obtainedAt: started, lifetime: lifetime)
     }
@@ -193,7 +196,11 @@ final class KeyProtectTransport: Sendable {
                 let body = try await response.body.collect(upTo: Self.maxResponseBytes)
                 let status = Int(response.status.code)
                 guard KeyProtectRetryPolicy.isRetryable(status: status) else {
-                    return KeyProtectResponse(status: status, headers: response.headers, body: Array(body.readableBytesView))
+                    return KeyProtectResponse(
+                        status: status,
+                        headers: response.headers,
+                        body: Array(body.readableBytesView)
+                    )
                 }
                 if status == 429 {
                     self.counters.increment(.rateLimited)
@@ -239,7 +246,10 @@ final class KeyProtectTransport: Sendable {
                 let error =
                     retries == 0
                     ? failure
-                    : RootKeyError(failure.code, reason: failure.reason + " after \(retries) retr\(retries == 1 ? "y" : "ies")")
+                    : RootKeyError(
+                        failure.code,
+                        reason: failure.reason + " after \(retries) retr\(retries == 1 ? "y" : "ies")"
+                    )
                 self.log(error, call: call, correlationID: correlationID)
                 throw error
             }

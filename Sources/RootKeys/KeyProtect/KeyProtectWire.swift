@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 
 /// The JSON bodies Keystorm exchanges with Key Protect (docs/KEY-PROTECT.md §2). Internal: the

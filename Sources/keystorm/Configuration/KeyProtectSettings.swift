@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import RootKeys
 
@@ -40,7 +39,9 @@ struct KeyProtectSettings {
 
     init(_ settings: SettingsResolver) throws {
         guard let url = Self.nonEmpty(settings.string("keyprotect.url", flag: nil)) else {
-            throw SettingsError("root-keys 'keyprotect' needs 'keyprotect.url' (e.g. https://us-south.kms.cloud.ibm.com)")
+            throw SettingsError(
+                "root-keys 'keyprotect' needs 'keyprotect.url' (e.g. https://us-south.kms.cloud.ibm.com)"
+            )
         }
         guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
             throw SettingsError("'keyprotect.url' must be an http(s) URL, not '\(url)'")
@@ -101,7 +102,11 @@ struct KeyProtectSettings {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SettingsError("'keyprotect.api-key-file' names \(path), which cannot be read")
         }
-        guard let key = Self.nonEmpty(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard
+            let key = Self.nonEmpty(
+                String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            )
+        else {
             throw SettingsError("'keyprotect.api-key-file' \(path) is empty")
         }
         return key
