@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Benchmark
 import BenchmarkSupport
 import RootKeys
@@ -100,7 +99,10 @@ final class ChurnFixture: @unchecked Sendable {
     init(capacity: Int) {
         self.cache = KeyCache(configuration: .init(maxEntries: capacity))
         self.keys = (0..<(2 * capacity)).map {
-            KeyCache.Key(tenantID: "tenant-\($0 % 8)", uniqueIdentifier: "00000000-0000-4000-8000-\(100_000_000_000 + $0)")
+            KeyCache.Key(
+                tenantID: "tenant-\($0 % 8)",
+                uniqueIdentifier: "00000000-0000-4000-8000-\(100_000_000_000 + $0)"
+            )
         }
     }
 

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Benchmark
 import BenchmarkSupport
 import KeystormTestSupport
