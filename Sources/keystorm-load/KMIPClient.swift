@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import KMIPCodec
 import KMIPModel
 import NIOCore

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ArgumentParser
 
 /// How the keys of a boot storm are spread over the hosts.

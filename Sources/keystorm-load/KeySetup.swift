@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import KMIPModel
 import NIOPosix
@@ -63,8 +62,14 @@ enum KeySetup {
                                     first = false
                                     do {
                                         let payload = try await connection.call(VCenterRequests.createAES256())
-                                        guard case .create(let response) = payload, let uid = response.uniqueIdentifier.text
-                                        else { throw LoadFailure(.protocol, "a Create response without a text Unique Identifier") }
+                                        guard case .create(let response) = payload,
+                                            let uid = response.uniqueIdentifier.text
+                                        else {
+                                            throw LoadFailure(
+                                                .protocol,
+                                                "a Create response without a text Unique Identifier"
+                                            )
+                                        }
                                         _ = try await connection.call(VCenterRequests.activate(uid))
                                         progress.created(uid)
                                     } catch {

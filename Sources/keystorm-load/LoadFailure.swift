@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 /// Why one operation failed, as the report counts it.
 ///
 /// ``key`` names the kind: `connect`, `handshake`, `timeout`, `io`, `protocol`, or

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Histogram
 import Synchronization
 
@@ -18,7 +17,11 @@ typealias LatencyHistogram = Histogram<UInt64>
 
 extension Histogram where Count == UInt64 {
     static func latency() -> Histogram<UInt64> {
-        Histogram(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+        Histogram(
+            lowestDiscernibleValue: 1,
+            highestTrackableValue: 3_600_000_000,
+            numberOfSignificantValueDigits: .three
+        )
     }
 
     /// Records a duration in whole microseconds (at least 1), clamped to the trackable range.
@@ -132,7 +135,10 @@ final class LoadRecorder: Sendable {
     /// Completed operations, failures and the p99 of the total latency so far (for the progress line).
     func progress() -> (done: Int, failed: Int, p99Micros: UInt64) {
         self.state.withLock { state in
-            (state.succeeded + state.failed, state.failed, state.total.totalCount > 0 ? state.total.valueAtPercentile(99) : 0)
+            (
+                state.succeeded + state.failed, state.failed,
+                state.total.totalCount > 0 ? state.total.valueAtPercentile(99) : 0
+            )
         }
     }
 

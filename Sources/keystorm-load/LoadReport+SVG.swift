@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 extension LoadReport {
     /// A self-contained SVG: the latency over time (p50, p99 and max of the total latency per
     /// interval, errors marked) above a histogram of the total latency (power-of-two buckets).
@@ -76,7 +75,9 @@ extension LoadReport {
         // Panel 2: histogram of the total latency.
         let top2 = 380.0
         let bottom2 = 600.0
-        out.append(#"<text x="\#(left)" y="\#(top2 - 6)">operations by total latency (ms, power-of-two buckets)</text>"#)
+        out.append(
+            #"<text x="\#(left)" y="\#(top2 - 6)">operations by total latency (ms, power-of-two buckets)</text>"#
+        )
         out.append(contentsOf: Self.axes(left: left, right: right, top: top2, bottom: bottom2))
         let countTop = Double(max(1, self.histogram.map(\.count).max() ?? 1))
         let slot = (right - left) / Double(max(1, self.histogram.count))

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Histogram
 
 /// The end report of one run, written as JSON (``LoadReport`` is the JSON schema), Markdown and SVG.

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import KMIPModel
 import Synchronization
 
@@ -34,8 +33,9 @@ enum LoadStep: Hashable, Sendable {
 /// Runs sessions of steps with `concurrency` workers until the count or the deadline is reached.
 ///
 /// A session is what one client does in a row, e.g. one host of a boot storm getting its keys.
-/// With persistent connections a session runs on one connection (a new one after a broken one);
-/// with a connection per operation every step opens, uses and closes its own connection.
+/// With persistent connections each worker keeps one connection and runs session after session
+/// on it (a new connection only after a broken one); with a connection per operation every step
+/// opens, uses and closes its own connection.
 /// Each step claims one unit of `limit` first, so exactly `limit` steps run when nothing else
 /// stops the run.
 struct LoadRunner: Sendable {
@@ -62,9 +62,17 @@ struct LoadRunner: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<self.concurrency {
                 group.addTask {
-                    while !counters.stopped.load(ordering: .relaxed) {
-                        let index = counters.sessions.add(1, ordering: .relaxed).oldValue
-                        await self.runSession(self.session(index), counters: counters, recorder: recorder)
+                    if self.connectionPerOperation {
+                        while !counters.stopped.load(ordering: .relaxed) {
+                            let index = counters.sessions.add(1, ordering: .relaxed).oldValue
+                            await self.runSessionWithConnectionPerStep(
+                                self.session(index),
+                                counters: counters,
+                                recorder: recorder
+                            )
+                        }
+                    } else {
+                        await self.runPersistentWorker(counters: counters, recorder: recorder)
                     }
                 }
             }
@@ -85,28 +93,47 @@ struct LoadRunner: Sendable {
         return true
     }
 
-    private func runSession(_ steps: [LoadStep], counters: Counters, recorder: LoadRecorder) async {
+    /// One session, every step on a connection of its own (vCenter's pattern).
+    private func runSessionWithConnectionPerStep(
+        _ steps: [LoadStep],
+        counters: Counters,
+        recorder: LoadRecorder
+    ) async {
         var created: String?
-        if self.connectionPerOperation {
-            for step in steps {
-                guard self.claim(counters) else { return }
-                let start = ContinuousClock.now
-                do {
-                    let (uid, operation) = try await self.client.withConnection { connection in
-                        recorder.recordConnection(connection.timings)
-                        return try await Self.perform(step, on: connection, created: created)
-                    }
-                    if let uid { created = uid }
-                    recorder.recordSuccess(step.name, operation: operation, total: .now - start)
-                } catch {
-                    recorder.recordFailure(Self.failure(error), total: .now - start)
+        for step in steps {
+            guard self.claim(counters) else { return }
+            let start = ContinuousClock.now
+            do {
+                let (uid, operation) = try await self.client.withConnection { connection in
+                    recorder.recordConnection(connection.timings)
+                    return try await Self.perform(step, on: connection, created: created)
                 }
+                if let uid { created = uid }
+                recorder.recordSuccess(step.name, operation: operation, total: .now - start)
+            } catch {
+                recorder.recordFailure(Self.failure(error), total: .now - start)
             }
-            return
         }
+    }
+
+    /// One worker over one persistent connection: session after session on the same connection,
+    /// a new connection only after a broken one.
+    private func runPersistentWorker(counters: Counters, recorder: LoadRecorder) async {
+        var steps: [LoadStep] = []
         var next = 0
+        var created: String?
         var claimed = false
-        while next < steps.count {
+        /// Moves to the next session when this one is done; `false` when the run has stopped.
+        func nextSession() -> Bool {
+            while next == steps.count {
+                if counters.stopped.load(ordering: .relaxed) { return false }
+                steps = self.session(counters.sessions.add(1, ordering: .relaxed).oldValue)
+                next = 0
+                created = nil
+            }
+            return true
+        }
+        while nextSession() {
             if !claimed {
                 guard self.claim(counters) else { return }
                 claimed = true
@@ -115,7 +142,7 @@ struct LoadRunner: Sendable {
             do {
                 try await self.client.withConnection { connection in
                     recorder.recordConnection(connection.timings)
-                    while next < steps.count {
+                    while nextSession() {
                         if !claimed {
                             guard self.claim(counters) else { return }
                         }
@@ -135,6 +162,7 @@ struct LoadRunner: Sendable {
                         }
                     }
                 }
+                return
             } catch is Counted {
                 continue
             } catch {

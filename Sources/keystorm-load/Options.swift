@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ArgumentParser
 import KMIPModel
 
@@ -17,7 +16,10 @@ import KMIPModel
 struct ConnectionOptions: ParsableArguments {
     @Option(
         name: .customLong("target"),
-        help: ArgumentHelp("A KMIP server, HOST:PORT; repeat for several (round-robin, failover).", valueName: "host:port")
+        help: ArgumentHelp(
+            "A KMIP server, HOST:PORT; repeat for several (round-robin, failover).",
+            valueName: "host:port"
+        )
     )
     var targets: [String] = []
 
@@ -69,7 +71,9 @@ struct ConnectionOptions: ParsableArguments {
         guard self.protocolVersion != nil else {
             throw ValidationError("--kmip-version \(self.kmipVersion) is not one of 1.0-1.4, 2.0, 2.1")
         }
-        if let concurrency = self.concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if let concurrency = self.concurrency, concurrency < 1 {
+            throw ValidationError("--concurrency must be at least 1")
+        }
         guard self.timeout > 0 else { throw ValidationError("--timeout must be positive") }
         if self.resumption {
             // SwiftNIO SSL 2.37 has no client session cache and no way to offer a session: every

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import NIOPosix
 import Synchronization
@@ -33,7 +32,8 @@ final class ProgressLine: Sendable {
     }
 
     /// The line for the current counts (without the carriage return).
-    static func render(label: String, done: Int, total: Int?, failed: Int, seconds: Double, p99Micros: UInt64) -> String {
+    static func render(label: String, done: Int, total: Int?, failed: Int, seconds: Double, p99Micros: UInt64) -> String
+    {
         let rate = seconds > 0 ? Double(done) / seconds : 0
         let of = total.map { "/\($0)" } ?? ""
         return "\(label) \(done)\(of)  \(LoadReport.format(rate, 1))/s  errors \(failed)  "
@@ -48,7 +48,12 @@ final class ProgressLine: Sendable {
                 let (done, failed, p99) = self.recorder.progress()
                 let seconds = (ContinuousClock.now - self.recorder.start).seconds
                 let line = Self.render(
-                    label: self.label, done: done, total: self.total, failed: failed, seconds: seconds, p99Micros: p99
+                    label: self.label,
+                    done: done,
+                    total: self.total,
+                    failed: failed,
+                    seconds: seconds,
+                    p99Micros: p99
                 )
                 let padding = String(repeating: " ", count: max(0, width - line.count))
                 width = line.count

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import NIOCore
 
 /// Cuts a byte stream into whole TTLV messages: an 8-byte header (tag, type, 4-byte length), then

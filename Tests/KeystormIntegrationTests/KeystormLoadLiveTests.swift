@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import Testing
 
@@ -24,7 +23,9 @@ extension LiveServerTests {
             let keystorm = URL(fileURLWithPath: try LiveServer.locateBinary())
             let path = keystorm.deletingLastPathComponent().appendingPathComponent("keystorm-load").path
             guard FileManager.default.isExecutableFile(atPath: path) else {
-                throw LiveTestFailure("keystorm-load is not beside \(keystorm.path); build it or set KEYSTORM_LOAD_BINARY")
+                throw LiveTestFailure(
+                    "keystorm-load is not beside \(keystorm.path); build it or set KEYSTORM_LOAD_BINARY"
+                )
             }
             return path
         }
@@ -46,7 +47,10 @@ extension LiveServerTests {
                     ]
                     if perOperation { arguments.append("--connection-per-op") }
                     let outcome = try await Subprocess.run(load, arguments, timeout: .seconds(300))
-                    #expect(outcome.succeeded, "keystorm-load \(name) exited with \(outcome.status):\n\(outcome.output)")
+                    #expect(
+                        outcome.succeeded,
+                        "keystorm-load \(name) exited with \(outcome.status):\n\(outcome.output)"
+                    )
 
                     let data = try Data(contentsOf: URL(fileURLWithPath: json))
                     let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Testing
 
 @testable import keystorm_load
@@ -70,6 +69,10 @@ struct KeyAssignmentTests {
         #expect(steps[0] == .create && steps[1] == .activateCreated)
         #expect(steps[2..<8].allSatisfy { if case .get = $0 { true } else { false } })
         #expect(steps[8..<10].allSatisfy { if case .getState = $0 { true } else { false } })
-        #expect(steps.map(\.name) == ["Create", "Activate"] + Array(repeating: "Get", count: 6) + ["GetAttributes", "GetAttributes"])
+        #expect(
+            steps.map(\.name) == ["Create", "Activate"] + Array(repeating: "Get", count: 6) + [
+                "GetAttributes", "GetAttributes",
+            ]
+        )
     }
 }

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ArgumentParser
 import Testing
 
@@ -28,9 +27,11 @@ struct OptionParsingTests {
                 "--uids-file", "uids.txt",
             ]
         )
-        #expect(command.connection.endpoints == [
-            Endpoint(host: "127.0.0.1", port: 5696), Endpoint(host: "kms2.example", port: 15696),
-        ])
+        #expect(
+            command.connection.endpoints == [
+                Endpoint(host: "127.0.0.1", port: 5696), Endpoint(host: "kms2.example", port: 15696),
+            ]
+        )
         #expect(command.connection.ca == "ca.pem" && command.connection.cert == "client.pem")
         #expect(command.connection.key == "client.key")
         #expect(command.hosts == 200 && command.keysPerHost == 20 && command.keys == 2000)
@@ -45,7 +46,9 @@ struct OptionParsingTests {
     }
 
     @Test func bootstormDefaults() throws {
-        let command = try Bootstorm.parse(["--target", "localhost:5696"] + Self.tls + ["--hosts", "5", "--keys-per-host", "4"])
+        let command = try Bootstorm.parse(
+            ["--target", "localhost:5696"] + Self.tls + ["--hosts", "5", "--keys-per-host", "4"]
+        )
         #expect(command.popularity == .vm)
         #expect(!command.connection.connectionPerOperation)
         #expect(command.connection.kmipVersion == "1.1")
@@ -64,7 +67,9 @@ struct OptionParsingTests {
         ["--target", "nohostport"] + OptionParsingTests.tls + ["--hosts", "5", "--keys-per-host", "4"],
         ["--target", "h:70000"] + OptionParsingTests.tls + ["--hosts", "5", "--keys-per-host", "4"],
         ["--target", "h:1"] + OptionParsingTests.tls + ["--hosts", "0", "--keys-per-host", "4"],
-        ["--target", "h:1"] + OptionParsingTests.tls + ["--hosts", "5", "--keys-per-host", "4", "--kmip-version", "1.5"],
+        ["--target", "h:1"] + OptionParsingTests.tls + [
+            "--hosts", "5", "--keys-per-host", "4", "--kmip-version", "1.5",
+        ],
         ["--target", "h:1"] + OptionParsingTests.tls + ["--hosts", "5", "--keys-per-host", "4", "--popularity", "x"],
         ["--target", "h:1"] + OptionParsingTests.tls + ["--hosts", "5", "--keys-per-host", "4", "--count", "0"],
         ["--target", "h:1", "--cert", "c", "--key", "k", "--hosts", "5", "--keys-per-host", "4"],  // no --ca

@@ -9,16 +9,15 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import Histogram
 import Testing
 
+@testable import keystorm_load
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-
-@testable import keystorm_load
 
 @Suite("keystorm-load reports")
 struct ReportTests {
@@ -30,7 +29,11 @@ struct ReportTests {
             let latency = Duration.milliseconds(i)
             let end = start + .milliseconds(10 * i)
             if i == 500 {
-                recorder.recordFailure(LoadFailure(.kmip(reason: "ItemNotFound"), "no such key"), total: latency, end: end)
+                recorder.recordFailure(
+                    LoadFailure(.kmip(reason: "ItemNotFound"), "no such key"),
+                    total: latency,
+                    end: end
+                )
             } else {
                 recorder.recordSuccess("Get", operation: latency, total: latency, end: end)
             }
@@ -52,8 +55,16 @@ struct ReportTests {
             startedAt: "2026-11-29T20:00:00Z",
             targets: ["127.0.0.1:5696"],
             configuration: .init(
-                hosts: 50, keysPerHost: 20, keys: 1000, popularity: "vm", connectionPerOperation: true,
-                resumption: false, concurrency: 50, durationLimit: nil, countLimit: 1000, kmipVersion: "1.1"
+                hosts: 50,
+                keysPerHost: 20,
+                keys: 1000,
+                popularity: "vm",
+                connectionPerOperation: true,
+                resumption: false,
+                concurrency: 50,
+                durationLimit: nil,
+                countLimit: 1000,
+                kmipVersion: "1.1"
             ),
             setup: .init(keys: 1000, created: 1000, reused: 0, seconds: 2, createRate: 500),
             recorded: Self.recorded(),
@@ -66,7 +77,9 @@ struct ReportTests {
         let total = try #require(report.latency["total"])
         #expect(total.count == 1000)
         // HdrHistogram with 3 significant digits: within 0.1% of the exact order statistic.
-        for (value, exact) in [(total.p50, 500.0), (total.p90, 900.0), (total.p99, 990.0), (total.p999, 999.0), (total.max, 1000.0)] {
+        for (value, exact) in [
+            (total.p50, 500.0), (total.p90, 900.0), (total.p99, 990.0), (total.p999, 999.0), (total.max, 1000.0),
+        ] {
             #expect(abs(value - exact) <= exact * 0.001 + 0.001, "\(value) vs \(exact)")
         }
         #expect(abs(total.min - 1) < 0.01)
@@ -124,7 +137,10 @@ struct ReportTests {
         let data = try report.json()
         #expect(try JSONDecoder().decode(LoadReport.self, from: data) == report)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        for field in ["scenario", "operations", "succeeded", "failed", "throughput", "errors", "latency", "histogram", "timeline", "setup"] {
+        for field in [
+            "scenario", "operations", "succeeded", "failed", "throughput", "errors", "latency", "histogram", "timeline",
+            "setup",
+        ] {
             #expect(object[field] != nil, "\(field)")
         }
         let latency = try #require(object["latency"] as? [String: Any])
@@ -180,7 +196,14 @@ struct ReportTests {
     }
 
     @Test func progressLine() {
-        let line = ProgressLine.render(label: "bootstorm", done: 500, total: 1000, failed: 2, seconds: 2, p99Micros: 3210)
+        let line = ProgressLine.render(
+            label: "bootstorm",
+            done: 500,
+            total: 1000,
+            failed: 2,
+            seconds: 2,
+            p99Micros: 3210
+        )
         #expect(line == "bootstorm 500/1000  250.0/s  errors 2  p99 3.21 ms")
     }
 
