@@ -151,7 +151,9 @@ let package = Package(
         // PyKMIP, tenants, kill -9). Depends on the executable so that SwiftPM builds it first.
         .testTarget(
             name: "KeystormIntegrationTests",
-            dependencies: ["keystorm", "keystorm-load", "KeystormTestSupport", "KMIPModel", "KMIPCodec", "CKeystorm"],
+            dependencies: [
+                "keystorm", "keystorm-load", "KeyProtectEmulator", "KeystormTestSupport", "KMIPModel", "KMIPCodec", "CKeystorm",
+            ],
             swiftSettings: swiftSettings
         ),
         // An emulator of IBM Key Protect's REST API (IAM tokens, root keys, wrap/unwrap/rewrap/rotate)

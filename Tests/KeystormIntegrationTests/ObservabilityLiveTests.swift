@@ -224,6 +224,59 @@ extension LiveServerTests {
         }
 
         @Test(
+            "/readyz is 503 with a reason while the root-key service (Key Protect, emulated) does not answer, 200 after"
+        )
+        func readinessFollowsTheRootKeyService() async throws {
+            let apiKey = "keystorm-readiness-api-key"
+            try await KeyProtectEmulatorProcess.with(.init(apiKeys: [apiKey])) { emulator in
+                let directory = NSTemporaryDirectory() + "keystorm-readyz-" + UUID().uuidString.prefix(8).lowercased()
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                let keyFile = directory + "/api-key"
+                let config = directory + "/keystorm.toml"
+                try apiKey.write(toFile: keyFile, atomically: true, encoding: .utf8)
+                try """
+                root-keys = "keyprotect"
+                [keyprotect]
+                url = "\(emulator.baseURL)"
+                iam-url = "\(emulator.baseURL)/identity/token"
+                instance-id = "\(emulator.instanceID)"
+                api-key-file = "\(keyFile)"
+                retry-budget = "2s"
+                request-timeout = "2s"
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+                try await LiveServer.with(arguments: ["--config", config]) { server in
+                    let port = try await server.adminPort()
+                    let ready = try await AdminHTTPProbe.request(port: port, "GET", "/readyz")
+                    #expect(ready.status == 200, "\(ready.body)")
+
+                    try await emulator.setFaults(.init(outage: true))
+                    let down = try await retrying(
+                        timeout: .seconds(60),
+                        every: .milliseconds(200),
+                        "/readyz answering 503"
+                    ) {
+                        () -> AdminHTTPProbe.Answer? in
+                        let answer = try await AdminHTTPProbe.request(port: port, "GET", "/readyz")
+                        return answer.status == 503 ? answer : nil
+                    }
+                    #expect(down.body.contains("not ready"), "\(down.body)")
+                    #expect(down.body.contains("keyprotect root-key service does not answer"), "\(down.body)")
+
+                    try await emulator.setFaults(.init(outage: false))
+                    _ = try await retrying(
+                        timeout: .seconds(60),
+                        every: .milliseconds(200),
+                        "/readyz answering 200 again"
+                    ) {
+                        () -> Bool? in
+                        try await AdminHTTPProbe.request(port: port, "GET", "/readyz").status == 200 ? true : nil
+                    }
+                }
+            }
+        }
+
+        @Test(
             "An admin address off the loopback network without admin.allow-remote stops the start with a clear message"
         )
         func nonLoopbackAdminAddressIsRefused() async throws {
