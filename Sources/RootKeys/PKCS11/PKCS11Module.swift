@@ -45,9 +45,17 @@ final class PKCS11Module: @unchecked Sendable {
         var logins: [CK_SLOT_ID: [UInt8]] = [:]
     }
 
-    /// Initialised modules by path, with their number of owners. Held while initialising and
-    /// finalising, so a `C_Finalize` never overlaps the next `C_Initialize` of the same module.
-    private static let loaded = Mutex<[String: Entry]>([:])
+    private struct Registry: @unchecked Sendable {
+        var entries: [String: Entry] = [:]
+        /// Set by the exit handler: the modules are finalised and no PKCS#11 call may follow.
+        var exiting = false
+        var exitHandlerInstalled = false
+    }
+
+    /// Initialised modules by path, with their number of owners. Held while initialising,
+    /// closing sessions and finalising, so a `C_Finalize` never overlaps the next `C_Initialize`
+    /// of the same module, nor the exit handler.
+    private static let loaded = Mutex<Registry>(Registry())
 
     /// The module at `path`, loaded and initialised on first use.
     ///
@@ -57,14 +65,22 @@ final class PKCS11Module: @unchecked Sendable {
     /// - Throws: ``RootKeyError/unavailable`` when the library does not load, has no
     ///   `C_GetFunctionList`, or refuses `C_Initialize`.
     static func load(path: String) throws -> PKCS11Module {
-        let functions = try Self.loaded.withLock { entries in
-            if var entry = entries[path] {
+        let functions = try Self.loaded.withLock { registry in
+            guard !registry.exiting else {
+                throw RootKeyError(.unavailable, reason: "the process is exiting; PKCS#11 modules are finalised")
+            }
+            if var entry = registry.entries[path] {
                 entry.owners += 1
-                entries[path] = entry
+                registry.entries[path] = entry
                 return entry.functions
             }
             let functions = try Self.initialize(path: path)
-            entries[path] = Entry(functions: functions, owners: 1)
+            registry.entries[path] = Entry(functions: functions, owners: 1)
+            if !registry.exitHandlerInstalled {
+                // Registered after the module's own exit-time destructors, so it runs before them.
+                registry.exitHandlerInstalled = true
+                atexit { PKCS11Module.finalizeAllAtExit() }
+            }
             return functions
         }
         return PKCS11Module(path: path, functions: functions)
@@ -77,15 +93,34 @@ final class PKCS11Module: @unchecked Sendable {
 
     deinit {
         let path = self.path
-        Self.loaded.withLock { entries in
-            guard var entry = entries[path] else { return }
+        Self.loaded.withLock { registry in
+            guard !registry.exiting, var entry = registry.entries[path] else { return }
             entry.owners -= 1
             if entry.owners > 0 {
-                entries[path] = entry
+                registry.entries[path] = entry
             } else {
-                entries[path] = nil
+                registry.entries[path] = nil
                 _ = entry.functions.pointee.C_Finalize?(nil)
             }
+        }
+    }
+
+    /// Closes a session unless the process is exiting (then `C_Finalize` has closed it).
+    func closeSession(_ handle: CK_SESSION_HANDLE) {
+        Self.loaded.withLock { registry in
+            guard !registry.exiting else { return }
+            _ = self.functions.pointee.C_CloseSession?(handle)
+        }
+    }
+
+    /// Finalises every module before the modules' own exit-time destructors run (SoftHSM2's tear
+    /// down its state then), so that a service released on another thread while the process
+    /// exits never calls into a module being destroyed.
+    private static func finalizeAllAtExit() {
+        Self.loaded.withLock { registry in
+            registry.exiting = true
+            for entry in registry.entries.values { _ = entry.functions.pointee.C_Finalize?(nil) }
+            registry.entries = [:]
         }
     }
 
@@ -120,15 +155,15 @@ final class PKCS11Module: @unchecked Sendable {
     ///   differs from the one the token is logged in with.
     func login(_ session: PKCS11Session, slot: CK_SLOT_ID, pin: SecretBytes) throws {
         let digest = try Digest.sha256(of: pin)
-        try Self.loaded.withLock { entries in
-            if let known = entries[self.path]?.logins[slot], known != digest {
+        try Self.loaded.withLock { registry in
+            if let known = registry.entries[self.path]?.logins[slot], known != digest {
                 throw RootKeyError(
                     .unauthorized,
                     reason: "the token is logged in by another service in this process with a different PIN"
                 )
             }
             try session.login(pin: pin)
-            entries[self.path]?.logins[slot] = digest
+            registry.entries[self.path]?.logins[slot] = digest
         }
     }
 

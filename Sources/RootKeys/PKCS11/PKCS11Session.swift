@@ -38,7 +38,7 @@ final class PKCS11Session: @unchecked Sendable {
     }
 
     deinit {
-        _ = self.module.functions.pointee.C_CloseSession?(self.handle)
+        self.module.closeSession(self.handle)
     }
 
     private var f: CK_FUNCTION_LIST { self.module.functions.pointee }
