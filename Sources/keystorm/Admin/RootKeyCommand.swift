@@ -54,7 +54,13 @@ struct RootKeyCommand: AsyncParsableCommand {
         @Option(help: "The tenant.") var tenant: String = "default"
 
         func run() async throws {
-            if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
+            if let api = await AdminAPIClient.running(self.common) {
+                try await self.run(using: api)
+                // The store is safe to read beside the server: add the keys per version.
+                let store = try self.common.dataDirectory(try self.common.resolver()).openExistingStore()
+                Self.printVersions(try await RootKeyCensus.count(store, tenantID: self.tenant))
+                return
+            }
             let (store, provider, tenant, _) = try await RootKeyCommand.open(self.common, tenant: self.tenant)
             let service = provider.service
             print("tenant:          \(tenant.id)")
@@ -69,14 +75,18 @@ struct RootKeyCommand: AsyncParsableCommand {
                 print("current version: \(tenant.rootKey.version) (tenant record)")
             }
             let census = try await RootKeyCensus.count(store, tenantID: tenant.id)
+            Self.printVersions(census)
+            let total = census.keysByVersion.values.reduce(0, +)
+            let remaining = census.olderThan(tenant.rootKey.version)
+            print("re-wrap:         \(remaining == 0 ? "complete" : "\(total - remaining) of \(total) keys at v\(tenant.rootKey.version), \(remaining) to go")")
+        }
+
+        static func printVersions(_ census: RootKeyCensus) {
             print("keys per version:")
             for (version, count) in census.keysByVersion.sorted(by: { $0.key < $1.key }) {
                 print("  v\(version): \(count)")
             }
             if census.keysByVersion.isEmpty { print("  (no keys with material)") }
-            let total = census.keysByVersion.values.reduce(0, +)
-            let remaining = census.olderThan(tenant.rootKey.version)
-            print("re-wrap:         \(remaining == 0 ? "complete" : "\(total - remaining) of \(total) keys at v\(tenant.rootKey.version), \(remaining) to go")")
         }
     }
 
