@@ -24,7 +24,8 @@
 #   5. writes the four reports and a summary with the Get/s ratios to
 #      Tuning/results/<date>-bootstorm-vs-pykmip.md (SVGs beside it).
 #
-# The server runs on SERVER_CPUS (default CPU 0), keystorm-load on LOAD_CPUS (default CPU 1).
+# The server runs on SERVER_CPUS (default CPU 0), keystorm-load on LOAD_CPUS (default CPU 1), both
+# at nice NICE (default -10, ahead of builds sharing the machine).
 # Usage: [HOSTS=50] [KEYS_PER_HOST=20] [SECS=10] [CONCURRENCY=50] Tuning/scripts/bootstorm-vs-pykmip.sh
 set -euo pipefail
 
@@ -36,6 +37,9 @@ KEYS_PER_HOST=${KEYS_PER_HOST:-20}
 SECS=${SECS:-10}
 CONCURRENCY=${CONCURRENCY:-$HOSTS}
 SERVER_CPUS=${SERVER_CPUS:-0}
+# Priority of the servers and keystorm-load over whatever else runs on the machine (builds): the
+# same for both servers. Negative values need root; NICE=0 to leave priorities alone.
+NICE=${NICE:--10}
 LOAD_CPUS=${LOAD_CPUS:-1}
 KEYSTORM_PORT=${KEYSTORM_PORT:-25696}
 PYKMIP_PORT=${PYKMIP_PORT:-25697}
@@ -53,10 +57,17 @@ cleanup() {
 trap cleanup EXIT
 log() { printf '== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)" >&2; }
 
-log "building keystorm and keystorm-load (release, $SCRATCH)"
-(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product keystorm >&2)
-(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product keystorm-load >&2)
-BIN="$ROOT/$SCRATCH/release"
+# KEYSTORM_BIN / KEYSTORM_LOAD_BIN: use these binaries instead of building (say so in the result).
+if [ -z "${KEYSTORM_BIN:-}" ]; then
+    log "building keystorm (release, $SCRATCH)"
+    (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product keystorm >&2)
+    KEYSTORM_BIN="$ROOT/$SCRATCH/release/keystorm"
+fi
+if [ -z "${KEYSTORM_LOAD_BIN:-}" ]; then
+    log "building keystorm-load (release, $SCRATCH)"
+    (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product keystorm-load >&2)
+    KEYSTORM_LOAD_BIN="$ROOT/$SCRATCH/release/keystorm-load"
+fi
 
 if [ ! -x "$PYTHON" ]; then
     log "PyKMIP venv ($ROOT/.venv, pins of .ci/run)"
@@ -85,8 +96,8 @@ wait_for_port() {  # port, pid, log
 log "keystorm serve (CPU $SERVER_CPUS, 127.0.0.1:$KEYSTORM_PORT)"
 KS="$WORK/keystorm-data"
 ADMIN=()  # keep the admin listener off the default port, which another server may hold
-if "$BIN/keystorm" serve --help 2>&1 | grep -q -- --admin-listen; then ADMIN=(--admin-listen "127.0.0.1:$ADMIN_PORT"); fi
-taskset -c "$SERVER_CPUS" "$BIN/keystorm" serve --data-dir "$KS" --listen "127.0.0.1:$KEYSTORM_PORT" "${ADMIN[@]}" \
+if "$KEYSTORM_BIN" serve --help 2>&1 | grep -q -- --admin-listen; then ADMIN=(--admin-listen "127.0.0.1:$ADMIN_PORT"); fi
+nice -n "$NICE" taskset -c "$SERVER_CPUS" "$KEYSTORM_BIN" serve --data-dir "$KS" --listen "127.0.0.1:$KEYSTORM_PORT" "${ADMIN[@]}" \
     >"$WORK/keystorm.log" 2>&1 &
 PIDS+=($!)
 KEYSTORM_PID=$!
@@ -131,7 +142,7 @@ database_path=$P/pykmip.db
 CONF
 
 log "pykmip-server (CPU $SERVER_CPUS, 127.0.0.1:$PYKMIP_PORT)"
-taskset -c "$SERVER_CPUS" "$PYTHON" -W ignore "$PYKMIP_SERVER" -f "$P/server.conf" -l "$P/server.log" \
+nice -n "$NICE" taskset -c "$SERVER_CPUS" "$PYTHON" -W ignore "$PYKMIP_SERVER" -f "$P/server.conf" -l "$P/server.log" \
     >"$WORK/pykmip.out" 2>&1 &
 PIDS+=($!)
 PYKMIP_PID=$!
@@ -139,17 +150,23 @@ wait_for_port "$PYKMIP_PORT" "$PYKMIP_PID" "$WORK/pykmip.out"
 
 OUT="$WORK/out"
 mkdir -p "$OUT"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime of a process
 storm() {  # name, port, ca, extra arguments...
     local name=$1 port=$2 ca=$3
     shift 3
-    taskset -c "$LOAD_CPUS" "$BIN/keystorm-load" bootstorm --target "127.0.0.1:$port" --ca "$ca" \
+    nice -n "$NICE" taskset -c "$LOAD_CPUS" "$KEYSTORM_LOAD_BIN" bootstorm --target "127.0.0.1:$port" --ca "$ca" \
         --cert "$CLIENT_CERT" --key "$CLIENT_KEY" --hosts "$HOSTS" --keys-per-host "$KEYS_PER_HOST" \
         --concurrency "$CONCURRENCY" --uids-file "$OUT/$name-uids.txt" --quiet "$@" >"$OUT/$name.stdout" 2>&1 ||
         echo "note: keystorm-load exited with $? for $name $*" >&2
 }
 
 for server in keystorm pykmip; do
-    if [ "$server" = keystorm ]; then port=$KEYSTORM_PORT ca="$KS/tls/server-ca.pem"; else port=$PYKMIP_PORT ca="$P/ca.pem"; fi
+    if [ "$server" = keystorm ]; then
+        port=$KEYSTORM_PORT ca="$KS/tls/server-ca.pem" pid=$KEYSTORM_PID
+    else
+        port=$PYKMIP_PORT ca="$P/ca.pem" pid=$PYKMIP_PID
+    fi
     log "$server: setup and warm-up pass ($HOSTS hosts x $KEYS_PER_HOST keys)"
     storm "$server" "$port" "$ca" --json "$OUT/$server-warmup.json"
     mv "$OUT/$server.stdout" "$OUT/$server-warmup.stdout"
@@ -157,8 +174,12 @@ for server in keystorm pykmip; do
         log "$server: $mode, $SECS s"
         extra=()
         [ "$mode" = per-op ] && extra=(--connection-per-op)
+        # The server's CPU time over the run: Gets per CPU-second do not depend on how much of the
+        # shared machine the server got, wall-clock Gets/s do.
+        before=$(cpu_ticks "$pid")
         storm "$server" "$port" "$ca" "${extra[@]}" --duration "$SECS" --json "$OUT/$server-$mode.json" \
             --markdown "$OUT/$server-$mode.md" --svg "$OUT/$server-$mode.svg"
+        echo "$(($(cpu_ticks "$pid") - before)) $(getconf CLK_TCK)" >"$OUT/$server-$mode.cpu"
         mv "$OUT/$server.stdout" "$OUT/$server-$mode.stdout"
     done
 done
@@ -167,9 +188,9 @@ log "writing $RESULT"
 mkdir -p "$ASSETS"
 cp "$OUT"/*-persistent.svg "$OUT"/*-per-op.svg "$ASSETS/"
 "$PYTHON" - "$OUT" "$RESULT" "$DATE" "$HOSTS" "$KEYS_PER_HOST" "$SECS" "$CONCURRENCY" "$SERVER_CPUS" "$LOAD_CPUS" \
-    "$(basename "$ASSETS")" <<'PY'
+    "$(basename "$ASSETS")" "$NICE" "${KEYSTORM_BIN#"$ROOT"/}" "${KEYSTORM_LOAD_BIN#"$ROOT"/}" "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, os, platform, sys
-out, result, date, hosts, kph, secs, conc, scpu, lcpu, assets = sys.argv[1:]
+out, result, date, hosts, kph, secs, conc, scpu, lcpu, assets, nice, ksbin, loadbin, load0, load1 = sys.argv[1:]
 def load(name):
     with open(os.path.join(out, name + ".json")) as f:
         return json.load(f)
@@ -177,20 +198,28 @@ def text(name):
     with open(os.path.join(out, name + ".md")) as f:
         return f.read()
 runs = {(s, m): load(f"{s}-{m}") for s in ("keystorm", "pykmip") for m in ("persistent", "per-op")}
+def per_cpu_second(s, m):
+    with open(os.path.join(out, f"{s}-{m}.cpu")) as f:
+        ticks, hz = (int(x) for x in f.read().split())
+    seconds = ticks / hz
+    return runs[(s, m)]["succeeded"] / seconds if seconds > 0 else float("inf"), seconds
 warm = {s: load(f"{s}-warmup") for s in ("keystorm", "pykmip")}
 goals = {"persistent": 50, "per-op": 5}
 lines = [f"# Boot storm: Keystorm vs PyKMIP ({date})", "",
-         "Produced by `Tuning/scripts/bootstorm-vs-pykmip.sh` (keystorm-load, release builds).", "",
+         "Produced by `Tuning/scripts/bootstorm-vs-pykmip.sh` (binaries below).", "",
          f"- storm: {hosts} hosts x {kph} Gets each, popularity vm ({int(hosts) * int(kph)} distinct AES-256 keys,"
          " created with Create + Activate, then one warm-up pass, so the measured Gets hit warm caches)",
          f"- each measured run: {secs} s of Gets, {conc} in flight, KMIP 1.1, mutual TLS (TLS 1.3 with Keystorm,"
          " TLS 1.2 with PyKMIP's TLS1.2 suite), no session resumption",
-         f"- CPU split: server on CPU {scpu}, keystorm-load on CPU {lcpu} (taskset); a shared 2-core machine"
+         f"- CPU split: server on CPU {scpu}, keystorm-load on CPU {lcpu} (taskset), both at nice {nice}; a shared 2-core machine"
          f" ({os.cpu_count()} CPUs visible), other builds running, so absolute numbers are noisy; the ratios are"
          " the result",
-         f"- PyKMIP 0.11.0 `pykmip-server` (SQLite), Python {platform.python_version()}", "",
-         "| connections | Keystorm Get/s | PyKMIP Get/s | ratio | goal | Keystorm p50 / p99 ms | PyKMIP p50 / p99 ms | errors K / P |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|"]
+         f"- PyKMIP 0.11.0 `pykmip-server` (SQLite), Python {platform.python_version()}",
+         f"- binaries: `{ksbin}`, `{loadbin}`",
+         f"- load average (1/5/15 min) at the start: {load0}; at the end: {load1}", "",
+         "| connections | Keystorm Get/s | PyKMIP Get/s | ratio | goal | Keystorm p50 / p99 ms | PyKMIP p50 / p99 ms | errors K / P "
+         "| Keystorm Gets per server CPU-s | PyKMIP Gets per server CPU-s | CPU ratio |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for mode in ("persistent", "per-op"):
     k, p = runs[("keystorm", mode)], runs[("pykmip", mode)]
     ratio = k["throughput"] / p["throughput"] if p["throughput"] > 0 else float("inf")
@@ -198,8 +227,13 @@ for mode in ("persistent", "per-op"):
     kl, pl = k["latency"]["total"], p["latency"]["total"]
     label = "persistent" if mode == "persistent" else "one TLS connection per Get"
     lines.append(f"| {label} | {k['throughput']:.1f} | {p['throughput']:.1f} | {ratio:.1f}x | >= {goals[mode]}x ({met}) "
-                 f"| {kl['p50']:.2f} / {kl['p99']:.2f} | {pl['p50']:.2f} / {pl['p99']:.2f} | {k['failed']} / {p['failed']} |")
-lines += ["", "Setup (Create + Activate per key, persistent connections):", "",
+                 f"| {kl['p50']:.2f} / {kl['p99']:.2f} | {pl['p50']:.2f} / {pl['p99']:.2f} | {k['failed']} / {p['failed']} "
+                 f"| {per_cpu_second('keystorm', mode)[0]:.0f} | {per_cpu_second('pykmip', mode)[0]:.0f} "
+                 f"| {per_cpu_second('keystorm', mode)[0] / per_cpu_second('pykmip', mode)[0]:.1f}x |")
+lines += ["", "Gets/s are wall-clock rates; on a shared machine they depend on how much CPU each process got."
+          " Gets per server CPU-second (utime + stime of the server process over the run, from /proc) do not,"
+          " and show what one core of each server would do.", "",
+          "Setup (Create + Activate per key, persistent connections):", "",
           "| server | keys | Create+Activate/s | warm-up pass Get/s |", "|---|---:|---:|---:|"]
 for s in ("keystorm", "pykmip"):
     st = warm[s].get("setup") or {}
