@@ -67,7 +67,8 @@ extension LiveServerTests {
                 #expect(try await Self.versions(server) == [2: 25])
                 try await server.launch()
                 let restarted = try server.client()
-                _ = try await retrying(timeout: .seconds(120), "every key at version 3 after the restart") { () -> Bool? in
+                _ = try await retrying(timeout: .seconds(120), "every key at version 3 after the restart") {
+                    () -> Bool? in
                     try await Self.versions(server) == [3: 25] ? true : nil
                 }
                 for (uid, bytes) in material {
@@ -135,7 +136,8 @@ extension LiveServerTests {
                 } else {
                     // Through the request file the server takes within a second.
                     _ = try await retrying(timeout: .seconds(60), "the server reporting the prewarm") { () -> Bool? in
-                        server.serverLog.contains("prewarmed tenant default: 3 of 3 recent keys cached, 0 failed") ? true : nil
+                        server.serverLog.contains("prewarmed tenant default: 3 of 3 recent keys cached, 0 failed")
+                            ? true : nil
                     }
                 }
             }

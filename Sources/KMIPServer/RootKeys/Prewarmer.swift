@@ -42,11 +42,14 @@ public struct Prewarmer: Sendable {
         guard recent > 0 else { return Result(considered: 0, warmed: 0, failed: 0) }
         // Pre-Active (1) and Active (2): what hosts ask for.
         let query = ObjectQuery(states: [1, 2])
-        let total = try await self.store.objects(tenantID: tenant, matching: ObjectQuery(states: [1, 2], limit: 0)).totalMatches
+        let total = try await self.store.objects(tenantID: tenant, matching: ObjectQuery(states: [1, 2], limit: 0))
+            .totalMatches
         var page = query
         page.offset = max(0, total - recent)
         page.limit = recent
-        let objects = try await self.store.objects(tenantID: tenant, matching: page).objects.filter { $0.wrappedKey != nil }
+        let objects = try await self.store.objects(tenantID: tenant, matching: page).objects.filter {
+            $0.wrappedKey != nil
+        }
 
         // Never more callers waiting than the batcher can serve within its deadline.
         let batcher = self.keyAccess.batcher.configuration

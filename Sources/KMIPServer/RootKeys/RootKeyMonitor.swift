@@ -78,7 +78,12 @@ public final class RootKeyMonitor: Sendable {
             do {
                 info = try await self.service.info(rootKeyID: tenant.rootKey.keyID)
             } catch RootKeyError.notFound {
-                info = RootKeyInfo(keyID: tenant.rootKey.keyID, label: "", state: .deleted, currentVersion: tenant.rootKey.version)
+                info = RootKeyInfo(
+                    keyID: tenant.rootKey.keyID,
+                    label: "",
+                    state: .deleted,
+                    currentVersion: tenant.rootKey.version
+                )
             } catch {
                 self.log("root-key monitor: the root key of tenant \(tenant.id) could not be read: \(error)")
                 continue
@@ -111,7 +116,9 @@ public final class RootKeyMonitor: Sendable {
             purged = keyAccess.cache.statistics.purged - before
         }
         for (info, previous) in changes where previous != nil || info.state != .active {
-            let owner = self.owners.withLock { $0[info.keyID] }.map { "the root key of tenant \($0)" } ?? "root key \(info.keyID)"
+            let owner =
+                self.owners.withLock { $0[info.keyID] }.map { "the root key of tenant \($0)" }
+                ?? "root key \(info.keyID)"
             switch info.state {
             case .deleted:
                 self.log("\(owner) is deleted: its keys are shredded; \(purged) cached keys purged")
@@ -126,12 +133,15 @@ public final class RootKeyMonitor: Sendable {
     /// Records a rotation made in the service directly, so that the re-wrap job follows it.
     private func follow(_ tenant: Tenant, to version: Int) async {
         do {
-            guard var current = try await self.store.tenant(id: tenant.id), current.rootKey.keyID == tenant.rootKey.keyID,
+            guard var current = try await self.store.tenant(id: tenant.id),
+                current.rootKey.keyID == tenant.rootKey.keyID,
                 current.rootKey.version < version
             else { return }
             current.rootKey.version = version
             try await self.store.updateTenant(current)
-            self.log("the root key of tenant \(tenant.id) is at version \(version) in the root-key service; re-wrapping its keys")
+            self.log(
+                "the root key of tenant \(tenant.id) is at version \(version) in the root-key service; re-wrapping its keys"
+            )
         } catch {
             self.log("root-key monitor: recording version \(version) of tenant \(tenant.id) failed: \(error)")
         }

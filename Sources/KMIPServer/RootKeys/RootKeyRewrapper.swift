@@ -178,7 +178,9 @@ public final class RootKeyRewrapper: Sendable {
                 case .conflict:
                     self.update(tenant) { $0.conflicts += 1 }
                 case .serviceBehind(let version):
-                    self.log("re-wrap of tenant \(tenant.id) waits: the root-key service is at version \(version), the tenant at \(target)")
+                    self.log(
+                        "re-wrap of tenant \(tenant.id) waits: the root-key service is at version \(version), the tenant at \(target)"
+                    )
                     return total
                 case .failed(let error):
                     self.update(tenant) { $0.failed += 1 }
@@ -223,7 +225,11 @@ public final class RootKeyRewrapper: Sendable {
         // moment ago): try again on the next pass.
         guard fresh.rootKeyVersion >= target else { return .serviceBehind(fresh.rootKeyVersion) }
         var updated = object
-        updated.wrappedKey = WrappedKeyRecord(ciphertext: fresh.ciphertext, rootKeyID: wrapped.rootKeyID, rootKeyVersion: fresh.rootKeyVersion)
+        updated.wrappedKey = WrappedKeyRecord(
+            ciphertext: fresh.ciphertext,
+            rootKeyID: wrapped.rootKeyID,
+            rootKeyVersion: fresh.rootKeyVersion
+        )
         do {
             try await self.store.update(updated, expectedRevision: object.revision)
             return .rewrapped
@@ -251,9 +257,19 @@ public final class RootKeyRewrapper: Sendable {
 
     private func update(_ tenant: Tenant, _ change: (inout RewrapProgress) -> Void) {
         self.progressByTenant.withLock { all in
-            var progress = all[tenant.id] ?? RewrapProgress(tenantID: tenant.id, rootKeyID: tenant.rootKey.keyID, targetVersion: tenant.rootKey.version)
+            var progress =
+                all[tenant.id]
+                ?? RewrapProgress(
+                    tenantID: tenant.id,
+                    rootKeyID: tenant.rootKey.keyID,
+                    targetVersion: tenant.rootKey.version
+                )
             if progress.targetVersion != tenant.rootKey.version || progress.rootKeyID != tenant.rootKey.keyID {
-                progress = RewrapProgress(tenantID: tenant.id, rootKeyID: tenant.rootKey.keyID, targetVersion: tenant.rootKey.version)
+                progress = RewrapProgress(
+                    tenantID: tenant.id,
+                    rootKeyID: tenant.rootKey.keyID,
+                    targetVersion: tenant.rootKey.version
+                )
             }
             change(&progress)
             all[tenant.id] = progress
@@ -279,11 +295,18 @@ public struct RootKeyCensus: Hashable, Sendable {
     }
 
     /// Counts the tenant's keys, a page at a time.
-    public static func count(_ store: any KeyStore, tenantID: String, pageSize: Int = 1_000) async throws -> RootKeyCensus {
+    public static func count(
+        _ store: any KeyStore,
+        tenantID: String,
+        pageSize: Int = 1_000
+    ) async throws -> RootKeyCensus {
         var census = RootKeyCensus()
         var offset = 0
         while true {
-            let page = try await store.objects(tenantID: tenantID, matching: ObjectQuery(offset: offset, limit: pageSize))
+            let page = try await store.objects(
+                tenantID: tenantID,
+                matching: ObjectQuery(offset: offset, limit: pageSize)
+            )
             for object in page.objects {
                 if let wrapped = object.wrappedKey {
                     census.keysByVersion[wrapped.rootKeyVersion, default: 0] += 1

@@ -28,7 +28,8 @@ extension UnwrapBatcher {
     /// Holds a started unwrap for the window; a full batch goes at once.
     func enqueue(_ request: UnwrapRequest, generation: UInt64?) {
         let limit = self.service.unwrapBatchLimit
-        let (full, armTimer) = self.window.withLock { window -> ([(request: UnwrapRequest, generation: UInt64?)]?, Bool) in
+        let (full, armTimer) = self.window.withLock {
+            window -> ([(request: UnwrapRequest, generation: UInt64?)]?, Bool) in
             window.pending.append((request, generation))
             if window.pending.count >= limit {
                 defer { window.pending = [] }
@@ -62,10 +63,20 @@ extension UnwrapBatcher {
         while start < items.count {
             let chunk = items[start..<min(items.count, start + limit)]
             start += limit
-            let batch = chunk.map { RootKeyBatchItem(wrapped: $0.request.wrapped, rootKeyID: $0.request.rootKeyID, aad: $0.request.aad) }
+            let batch = chunk.map {
+                RootKeyBatchItem(wrapped: $0.request.wrapped, rootKeyID: $0.request.rootKeyID, aad: $0.request.aad)
+            }
             let results = await self.service.unwrap(batch: batch)
             for (offset, item) in chunk.enumerated() {
-                let result = offset < results.count ? results[offset] : .failure(RootKeyError(.unavailable, reason: "the root-key service answered \(results.count) of \(batch.count) unwraps"))
+                let result =
+                    offset < results.count
+                    ? results[offset]
+                    : .failure(
+                        RootKeyError(
+                            .unavailable,
+                            reason: "the root-key service answered \(results.count) of \(batch.count) unwraps"
+                        )
+                    )
                 self.land(item.request, result, generation: item.generation)
             }
         }

@@ -35,9 +35,13 @@ extension KeysCommand {
             guard self.recent > 0 else { throw ValidationError("--recent must be at least 1") }
             let directory = self.common.dataDirectory(try self.common.resolver())
             let store = try directory.openExistingStore()
-            guard try await store.tenant(id: self.tenant) != nil else { throw ValidationError("no tenant '\(self.tenant)'") }
+            guard try await store.tenant(id: self.tenant) != nil else {
+                throw ValidationError("no tenant '\(self.tenant)'")
+            }
             try await directory.requestPrewarm(tenant: self.tenant, recent: self.recent)
-            print("asked the server to prewarm the \(self.recent) most recent keys of tenant \(self.tenant); its log reports the result")
+            print(
+                "asked the server to prewarm the \(self.recent) most recent keys of tenant \(self.tenant); its log reports the result"
+            )
         }
     }
 }

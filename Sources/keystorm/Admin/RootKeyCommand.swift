@@ -24,11 +24,16 @@ struct RootKeyCommand: AsyncParsableCommand {
     )
 
     /// The store, the provider and the tenant.
-    static func open(_ common: CommonOptions, tenant: String) async throws -> (any KeyStore, RootKeyProvider, Tenant, SettingsResolver) {
+    static func open(
+        _ common: CommonOptions,
+        tenant: String
+    ) async throws -> (any KeyStore, RootKeyProvider, Tenant, SettingsResolver) {
         let settings = try common.resolver()
         let directory = common.dataDirectory(settings)
         let (store, provider) = try await directory.openExistingProvider()
-        guard let record = try await store.tenant(id: tenant) else { throw ValidationError("no tenant '\(tenant)'; see 'keystorm tenants list'") }
+        guard let record = try await store.tenant(id: tenant) else {
+            throw ValidationError("no tenant '\(tenant)'; see 'keystorm tenants list'")
+        }
         guard record.rootKey.provider == provider.service.providerName else {
             throw ValidationError(
                 "the root key of tenant '\(tenant)' is in the \(record.rootKey.provider) service, but root-keys is \(provider.service.providerName)"
@@ -48,7 +53,8 @@ struct RootKeyCommand: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a tenant's root key: provider, id, state, current version, keys per version, re-wrap progress."
+            abstract:
+                "Show a tenant's root key: provider, id, state, current version, keys per version, re-wrap progress."
         )
         @OptionGroup var common: CommonOptions
         @Option(help: "The tenant.") var tenant: String = "default"
@@ -69,7 +75,9 @@ struct RootKeyCommand: AsyncParsableCommand {
             do {
                 let info = try await service.info(rootKeyID: tenant.rootKey.keyID)
                 print("state:           \(info.state.rawValue)")
-                print("current version: \(info.currentVersion)\(info.currentVersion != tenant.rootKey.version ? " (tenant record: \(tenant.rootKey.version))" : "")")
+                print(
+                    "current version: \(info.currentVersion)\(info.currentVersion != tenant.rootKey.version ? " (tenant record: \(tenant.rootKey.version))" : "")"
+                )
             } catch RootKeyError.notFound {
                 print("state:           deleted (the root-key service does not know it)")
                 print("current version: \(tenant.rootKey.version) (tenant record)")
@@ -78,7 +86,9 @@ struct RootKeyCommand: AsyncParsableCommand {
             Self.printVersions(census)
             let total = census.keysByVersion.values.reduce(0, +)
             let remaining = census.olderThan(tenant.rootKey.version)
-            print("re-wrap:         \(remaining == 0 ? "complete" : "\(total - remaining) of \(total) keys at v\(tenant.rootKey.version), \(remaining) to go")")
+            print(
+                "re-wrap:         \(remaining == 0 ? "complete" : "\(total - remaining) of \(total) keys at v\(tenant.rootKey.version), \(remaining) to go")"
+            )
         }
 
         static func printVersions(_ census: RootKeyCensus) {
@@ -111,9 +121,13 @@ struct RootKeyCommand: AsyncParsableCommand {
             updated.rootKey.version = max(updated.rootKey.version, handle.version)
             try await store.updateTenant(updated)
             let remaining = try await RootKeyCensus.count(store, tenantID: tenant.id).olderThan(updated.rootKey.version)
-            print("rotated the root key of tenant \(tenant.id) to version \(updated.rootKey.version); \(remaining) keys to re-wrap")
+            print(
+                "rotated the root key of tenant \(tenant.id) to version \(updated.rootKey.version); \(remaining) keys to re-wrap"
+            )
             guard self.wait else {
-                print("a running 'keystorm serve' re-wraps them in the background; 'keystorm root-key status --tenant \(tenant.id)' shows progress")
+                print(
+                    "a running 'keystorm serve' re-wraps them in the background; 'keystorm root-key status --tenant \(tenant.id)' shows progress"
+                )
                 return
             }
             let rewrapper = RootKeyRewrapper(
@@ -132,7 +146,9 @@ struct RootKeyCommand: AsyncParsableCommand {
                 }
                 try await Task.sleep(for: .milliseconds(200))
             }
-            throw ValidationError("some keys of tenant \(tenant.id) could not be re-wrapped; see the log above and run 'keystorm root-key status'")
+            throw ValidationError(
+                "some keys of tenant \(tenant.id) could not be re-wrapped; see the log above and run 'keystorm root-key status'"
+            )
         }
     }
 
@@ -153,7 +169,9 @@ struct RootKeyCommand: AsyncParsableCommand {
             if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
             let (_, provider, tenant, _) = try await RootKeyCommand.open(self.common, tenant: self.tenant)
             if !self.yes {
-                print("This destroys the root key of tenant '\(tenant.id)': every key of the tenant becomes unrecoverable.")
+                print(
+                    "This destroys the root key of tenant '\(tenant.id)': every key of the tenant becomes unrecoverable."
+                )
                 FileHandle.standardOutput.write(Data("Type the tenant id to confirm: ".utf8))
                 guard let answer = readLine(), answer.trimmingCharacters(in: .whitespaces) == tenant.id else {
                     throw ValidationError("not confirmed; nothing was deleted (pass --yes to skip the question)")

@@ -58,7 +58,11 @@ enum RootKeyServiceFactory {
     ///
     /// - Throws: ``SettingsError`` for an unknown name or a provider not in this build, and the
     ///   provider's own errors (a wrong master key, an unreachable service).
-    static func open(_ name: String, settings: SettingsResolver, directory: DataDirectory) async throws -> RootKeyProvider {
+    static func open(
+        _ name: String,
+        settings: SettingsResolver,
+        directory: DataDirectory
+    ) async throws -> RootKeyProvider {
         switch name {
         case "local":
             let local = try await LocalRootKeyService.open(.init(dataDirectory: directory.path))
@@ -77,7 +81,9 @@ enum RootKeyServiceFactory {
             let keyProtect = try KeyProtectSettings(settings)
             return RootKeyProvider(service: try KeyProtectRootKeyService(configuration: keyProtect.configuration))
         default:
-            throw SettingsError("root-keys must be one of \(Self.knownProviders.joined(separator: ", ")), not '\(name)'")
+            throw SettingsError(
+                "root-keys must be one of \(Self.knownProviders.joined(separator: ", ")), not '\(name)'"
+            )
         }
     }
 
@@ -99,7 +105,10 @@ enum RootKeyServiceFactory {
     /// | `unwrap.batch-window` | how long unwraps wait to be sent together, for services that take batches; 0 = off | 0 |
     ///
     /// Durations are seconds (`30`, `0.5`) or a number with `ms`, `s`, `m` or `h` (`250ms`, `1h`).
-    static func accessConfiguration(_ settings: SettingsResolver, defaults: KeyAccess.Configuration) throws -> KeyAccess.Configuration {
+    static func accessConfiguration(
+        _ settings: SettingsResolver,
+        defaults: KeyAccess.Configuration
+    ) throws -> KeyAccess.Configuration {
         var configuration = defaults
         var cache = configuration.cache
         cache.maxEntries = try Self.nonNegative(settings, "cache.max-entries", default: cache.maxEntries)
@@ -112,20 +121,26 @@ enum RootKeyServiceFactory {
 
         var batcher = configuration.batcher
         let maxInFlight = try settings.integer("unwrap.max-in-flight", flag: nil, default: batcher.maxInFlight)
-        guard maxInFlight >= 1 else { throw SettingsError("'unwrap.max-in-flight' must be at least 1, not \(maxInFlight)") }
+        guard maxInFlight >= 1 else {
+            throw SettingsError("'unwrap.max-in-flight' must be at least 1, not \(maxInFlight)")
+        }
         batcher.maxInFlight = maxInFlight
         if let rateText = settings.string("unwrap.rate-limit", flag: nil) {
             if Self.isOff(rateText) {
                 batcher.rateLimit = nil
             } else {
                 guard let rate = Double(rateText), rate > 0, rate.isFinite else {
-                    throw SettingsError("'unwrap.rate-limit' must be a positive number of unwraps per second or off, not '\(rateText)'")
+                    throw SettingsError(
+                        "'unwrap.rate-limit' must be a positive number of unwraps per second or off, not '\(rateText)'"
+                    )
                 }
                 batcher.rateLimit = RateLimit(unwrapsPerSecond: rate, burst: max(1, Int(rate.rounded(.up))))
             }
         }
         if let burstText = settings.string("unwrap.burst", flag: nil) {
-            guard let burst = Int(burstText), burst >= 1 else { throw SettingsError("'unwrap.burst' must be an integer of at least 1, not '\(burstText)'") }
+            guard let burst = Int(burstText), burst >= 1 else {
+                throw SettingsError("'unwrap.burst' must be an integer of at least 1, not '\(burstText)'")
+            }
             guard let limit = batcher.rateLimit else { throw SettingsError("'unwrap.burst' needs 'unwrap.rate-limit'") }
             batcher.rateLimit = RateLimit(unwrapsPerSecond: limit.unwrapsPerSecond, burst: burst)
         }

@@ -30,7 +30,10 @@ private func cachedServer(
 
 extension TestServer {
     /// The key material a Get returns, or the failed item.
-    fileprivate func material(_ uid: UniqueIdentifier, as client: ClientIdentity = TestServer.tenantA) async throws -> Result<[UInt8], KMIPError> {
+    fileprivate func material(
+        _ uid: UniqueIdentifier,
+        as client: ClientIdentity = TestServer.tenantA
+    ) async throws -> Result<[UInt8], KMIPError> {
         let item = try await self.call(GetRequest(uniqueIdentifier: uid), as: client)
         guard case .get(let get)? = item.payload, let bytes = get.object.keyBlock?.keyMaterialBytes else {
             return .failure(KMIPError(item.resultReason ?? .generalFailure, item.resultMessage ?? ""))
@@ -203,12 +206,18 @@ struct RootKeyLifecycleTests {
         let tenant = try await server.rotate()
         #expect(tenant.rootKey.version == 2)
         server.keyAccess?.cache.removeAll()
-        let rewrapper = RootKeyRewrapper(store: server.store, service: server.rootKeys, configuration: .init(rate: 2_000, batchSize: 7))
+        let rewrapper = RootKeyRewrapper(
+            store: server.store,
+            service: server.rootKeys,
+            configuration: .init(rate: 2_000, batchSize: 7)
+        )
         // Gets (uncached, so every one unwraps) run while the job re-wraps.
         let job = Task { await rewrapper.runOnce() }
         for round in 0..<3 {
             for uid in uids {
-                if round > 0 { server.keyAccess?.purge(KeyCache.Key(tenantID: "tenant-a", uniqueIdentifier: uid.text ?? "")) }
+                if round > 0 {
+                    server.keyAccess?.purge(KeyCache.Key(tenantID: "tenant-a", uniqueIdentifier: uid.text ?? ""))
+                }
                 #expect(try await server.material(uid).get() == material[uid.text ?? ""])
             }
         }
@@ -227,7 +236,9 @@ struct RootKeyLifecycleTests {
         #expect((try? await server.material(otherUID, as: TestServer.tenantB).get()) != nil)
         // New keys are wrapped under the new version.
         let fresh = try await server.createKey()
-        let stored = try #require(try await server.store.object(tenantID: "tenant-a", uniqueIdentifier: fresh.text ?? ""))
+        let stored = try #require(
+            try await server.store.object(tenantID: "tenant-a", uniqueIdentifier: fresh.text ?? "")
+        )
         #expect(stored.wrappedKey?.rootKeyVersion == 2)
     }
 
@@ -279,7 +290,11 @@ struct RootKeyLifecycleTests {
         let monitor = RootKeyMonitor(store: server.store, service: server.rootKeys, keyAccess: server.keyAccess)
         await monitor.poll()
         #expect(try await server.tenantRecord().rootKey.version == 2)
-        let rewrapper = RootKeyRewrapper(store: server.store, service: server.rootKeys, configuration: .init(rate: 5_000))
+        let rewrapper = RootKeyRewrapper(
+            store: server.store,
+            service: server.rootKeys,
+            configuration: .init(rate: 5_000)
+        )
         #expect(await rewrapper.runOnce() == 1)
         #expect(try await server.versions() == [2: 1])
     }
@@ -291,7 +306,10 @@ struct RootKeyLifecycleTests {
         var uids: [UniqueIdentifier] = []
         for _ in 0..<12 { uids.append(try await server.createKey()) }
         keyAccess.cache.removeAll()
-        let result = try await Prewarmer(store: server.store, keyAccess: keyAccess).prewarm(tenant: "tenant-a", recent: 5)
+        let result = try await Prewarmer(store: server.store, keyAccess: keyAccess).prewarm(
+            tenant: "tenant-a",
+            recent: 5
+        )
         #expect(result.considered == 5)
         #expect(result.warmed == 5)
         #expect(result.failed == 0)

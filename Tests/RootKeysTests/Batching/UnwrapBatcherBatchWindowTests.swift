@@ -30,7 +30,12 @@ private func batchFixture(
         let plaintext = try KeyGenerator.randomBytes(count: 32)
         let wrapped = try await local.wrap(plaintext, rootKeyID: root, aad: aad)
         requests.append(
-            UnwrapRequest(key: KeyCache.Key(tenantID: "tenant-1", uniqueIdentifier: "uid-\(index)"), wrapped: wrapped, rootKeyID: root, aad: aad)
+            UnwrapRequest(
+                key: KeyCache.Key(tenantID: "tenant-1", uniqueIdentifier: "uid-\(index)"),
+                wrapped: wrapped,
+                rootKeyID: root,
+                aad: aad
+            )
         )
         plaintexts.append(plaintext)
     }
