@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 public import RootKeys
 
@@ -75,7 +74,9 @@ public struct SoftHSMToken: Sendable {
 
     private static func executable(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 
     private static func make() throws -> SoftHSMToken {

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import KMIPModel
 import KeystormTestSupport
@@ -26,7 +25,9 @@ extension LiveServerTests {
             let token = try SoftHSMToken.shared.get()
             let pinFile = token.directory + "/live-\(UUID().uuidString).pin"
             let pin = Data((SoftHSMToken.userPIN + "\n").utf8)
-            #expect(FileManager.default.createFile(atPath: pinFile, contents: pin, attributes: [.posixPermissions: 0o600]))
+            #expect(
+                FileManager.default.createFile(atPath: pinFile, contents: pin, attributes: [.posixPermissions: 0o600])
+            )
             let config = token.directory + "/live-\(UUID().uuidString).toml"
             try """
             root-keys = "pkcs11"
@@ -51,7 +52,9 @@ extension LiveServerTests {
                 }
                 // The tenant's root key is in the token, not in a Local key file.
                 #expect(!FileManager.default.fileExists(atPath: server.dataDirectory + "/rootkeys.sealed"))
-                #expect(try await token.activeRootKeyLabels(tokenLabel: SoftHSMToken.liveLabel).contains("tenant default"))
+                #expect(
+                    try await token.activeRootKeyLabels(tokenLabel: SoftHSMToken.liveLabel).contains("tenant default")
+                )
 
                 // A new process logs in to the token again and unwraps with the same root key.
                 await server.stop(removing: false)

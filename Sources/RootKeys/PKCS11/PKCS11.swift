@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 internal import CKeystormPKCS11
 
 /// A PKCS#11 function that did not return `CKR_OK`.

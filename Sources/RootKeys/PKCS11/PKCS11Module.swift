@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 internal import CKeystormPKCS11
 import Synchronization
 

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -106,7 +105,9 @@ extension PKCS11RootKeyService {
                     )
                 }
                 if let newline = bytes.firstIndex(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
-                    bytes.withUnsafeMutableBytes { SecretBytes.wipe(UnsafeMutableRawBufferPointer(rebasing: $0[newline...])) }
+                    bytes.withUnsafeMutableBytes {
+                        SecretBytes.wipe(UnsafeMutableRawBufferPointer(rebasing: $0[newline...]))
+                    }
                     bytes.removeSubrange(newline...)
                 }
             }

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 internal import CKeystormPKCS11
 import Synchronization
 
@@ -63,7 +62,10 @@ public final class PKCS11RootKeyService: RootKeyService {
     ///   ``RootKeyError/insecurePermissions`` and ``RootKeyError/io`` for the PIN file.
     public static func open(_ configuration: Configuration) async throws -> PKCS11RootKeyService {
         guard (1...256).contains(configuration.sessions) else {
-            throw RootKeyError(.invalidArgument, reason: "PKCS#11 sessions must be 1...256, not \(configuration.sessions)")
+            throw RootKeyError(
+                .invalidArgument,
+                reason: "PKCS#11 sessions must be 1...256, not \(configuration.sessions)"
+            )
         }
         let pin = try configuration.pin.load()
         let sessions = try await SerialIOQueue(label: "keystorm.rootkeys.pkcs11.open").run {
@@ -134,7 +136,9 @@ public final class PKCS11RootKeyService: RootKeyService {
     public func unwrap(_ wrapped: WrappedKey, rootKeyID: String, aad: [UInt8]) async throws -> UnwrapResult {
         let parsed = try Self.parse(wrapped)
         return try await self.pool.withSession { session in
-            UnwrapResult(plaintext: try self.open(wrapped.ciphertext, parsed, session: session, id: rootKeyID, aad: aad))
+            UnwrapResult(
+                plaintext: try self.open(wrapped.ciphertext, parsed, session: session, id: rootKeyID, aad: aad)
+            )
         }
     }
 
@@ -287,7 +291,12 @@ extension PKCS11RootKeyService {
     }
 
     /// The object of one version, from the cache unless `cached` is false.
-    private func versionObject(_ session: PKCS11Session, id: String, version: Int, cached: Bool) throws -> CK_OBJECT_HANDLE {
+    private func versionObject(
+        _ session: PKCS11Session,
+        id: String,
+        version: Int,
+        cached: Bool
+    ) throws -> CK_OBJECT_HANDLE {
         let key = VersionKey(id: id, version: version)
         if cached, let handle = self.handles.withLock({ $0[key] }) { return handle }
         let template = AttributeTemplate()
@@ -336,7 +345,8 @@ extension PKCS11RootKeyService {
         guard parsed.version == wrapped.rootKeyVersion else {
             throw RootKeyError(
                 .invalidCiphertext,
-                reason: "the ciphertext names root-key version \(parsed.version), the wrapped key says \(wrapped.rootKeyVersion)"
+                reason:
+                    "the ciphertext names root-key version \(parsed.version), the wrapped key says \(wrapped.rootKeyVersion)"
             )
         }
         return parsed

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 internal import CKeystormPKCS11
 import Dispatch
 
@@ -245,7 +244,10 @@ final class AttributeTemplate {
     func append(_ type: some BinaryInteger, bytes: some Collection<UInt8>) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
-        _ = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bytes.count]).initializeMemory(as: UInt8.self, from: bytes)
+        _ = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bytes.count]).initializeMemory(
+            as: UInt8.self,
+            from: bytes
+        )
         self.buffers.append(buffer)
         self.attributes.append(
             CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(type), pValue: buffer.baseAddress, ulValueLen: CK_ULONG(bytes.count))

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Synchronization
 
 /// A fixed set of PKCS#11 sessions, one per concurrent call.

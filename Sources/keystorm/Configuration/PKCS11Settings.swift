@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import RootKeys
 
@@ -35,7 +34,8 @@ struct PKCS11Settings {
     var configuration: PKCS11RootKeyService.Configuration
 
     init(_ settings: SettingsResolver) throws {
-        let module = Self.nonEmpty(settings.string("pkcs11.module", flag: nil))
+        let module =
+            Self.nonEmpty(settings.string("pkcs11.module", flag: nil))
             ?? PKCS11RootKeyService.Configuration.softHSM2ModulePath
         guard let tokenLabel = Self.nonEmpty(settings.string("pkcs11.token-label", flag: nil)) else {
             throw SettingsError("root-keys 'pkcs11' needs 'pkcs11.token-label' (the label of the HSM token)")

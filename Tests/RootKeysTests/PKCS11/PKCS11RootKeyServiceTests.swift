@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Foundation
 import KeystormTestSupport
 import Testing
@@ -90,7 +89,11 @@ struct PKCS11RootKeyServiceTests {
         }
         #expect(mismatch?.code == .invalidCiphertext)
         let short = await #expect(throws: RootKeyError.self) {
-            try await service.unwrap(WrappedKey(ciphertext: [1, 0, 0, 0, 1], rootKeyVersion: 1), rootKeyID: key, aad: Self.aad)
+            try await service.unwrap(
+                WrappedKey(ciphertext: [1, 0, 0, 0, 1], rootKeyVersion: 1),
+                rootKeyID: key,
+                aad: Self.aad
+            )
         }
         #expect(short?.code == .invalidCiphertext)
     }
@@ -165,7 +168,10 @@ struct PKCS11RootKeyServiceTests {
         #expect(wrap?.code == .deleted)
         let rotate = await #expect(throws: RootKeyError.self) { try await service.rotate(rootKeyID: key) }
         #expect(rotate?.code == .deleted)
-        #expect(try await service.info(rootKeyID: key) == RootKeyInfo(keyID: key, label: "doomed", state: .deleted, currentVersion: 0))
+        #expect(
+            try await service.info(rootKeyID: key)
+                == RootKeyInfo(keyID: key, label: "doomed", state: .deleted, currentVersion: 0)
+        )
         #expect(try await service.state(rootKeyID: key) == .deleted)
         try await service.delete(rootKeyID: key)
 
@@ -280,7 +286,10 @@ struct PKCS11RootKeyServiceTests {
         // The service above is gone: its sessions closed and the module was finalised.
         let service = try await self.openService(sessions: 1)
         #expect(try await service.unwrap(wrapped, rootKeyID: key, aad: Self.aad).plaintext.constantTimeEquals(dataKey))
-        #expect(try await service.info(rootKeyID: key) == RootKeyInfo(keyID: key, label: "persistent", state: .active, currentVersion: 2))
+        #expect(
+            try await service.info(rootKeyID: key)
+                == RootKeyInfo(keyID: key, label: "persistent", state: .active, currentVersion: 2)
+        )
         #expect(try await service.allRootKeys().contains { $0.keyID == key && $0.label == "persistent" })
     }
 }
