@@ -24,6 +24,9 @@ public struct SoftHSMToken: Sendable {
     /// A second token on the same configuration, for the live-server tests: their logins never
     /// meet the RootKeys tests' (PKCS#11 keeps one login state per token and process).
     public static let liveLabel = "keystorm-live"
+    /// A third token, for the wrong-PIN test alone: no other service of the process logs in to it,
+    /// so its first login really reaches `C_Login`.
+    public static let pinTestLabel = "keystorm-pin"
     public static let userPIN = "4821-keystorm-user"
     static let soPIN = "9375-keystorm-so"
 
@@ -97,7 +100,7 @@ public struct SoftHSMToken: Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         setenv("SOFTHSM2_CONF", configPath, 1)
 
-        for label in [Self.label, Self.liveLabel] {
+        for label in [Self.label, Self.liveLabel, Self.pinTestLabel] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: util)
             process.arguments = [

@@ -223,22 +223,25 @@ struct PKCS11RootKeyServiceTests {
 
     @Test("a wrong PIN is refused with a clear error that does not show the PIN")
     func wrongPIN() async throws {
+        // A token no other test logs in to, so the first login reaches C_Login.
+        let label = SoftHSMToken.pinTestLabel
         let wrong = "0000-not-the-pin"
         let error = await #expect(throws: RootKeyError.self) {
-            try await PKCS11RootKeyService.open(self.token.configuration(pin: wrong))
+            try await PKCS11RootKeyService.open(self.token.configuration(pin: wrong, tokenLabel: label))
         }
         #expect(error?.code == .unauthorized)
-        #expect(error?.reason.contains("CKR_PIN_INCORRECT") == true)
-        #expect(error?.reason.contains(SoftHSMToken.label) == true)
+        #expect(error?.reason.contains("CKR_PIN_INCORRECT") == true, "\(String(describing: error))")
+        #expect(error?.reason.contains(label) == true)
         #expect(error.map { !"\($0)".contains(wrong) } == true)
         // The token still opens with the right PIN afterwards.
-        let service = try await self.openService()
+        let service = try await PKCS11RootKeyService.open(self.token.configuration(tokenLabel: label))
         // While it is logged in, the token would accept any PIN (one login per application):
         // a second service with a wrong PIN is still refused.
         let second = await #expect(throws: RootKeyError.self) {
-            try await PKCS11RootKeyService.open(self.token.configuration(pin: wrong))
+            try await PKCS11RootKeyService.open(self.token.configuration(pin: wrong, tokenLabel: label))
         }
         #expect(second?.code == .unauthorized)
+        #expect(second.map { !"\($0)".contains(wrong) } == true)
         _ = try await service.createRootKey(label: "still-usable")
     }
 
