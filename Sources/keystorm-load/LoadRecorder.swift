@@ -61,8 +61,8 @@ final class LoadRecorder: Sendable {
         var handshake = LatencyHistogram.latency()
         /// Request written to response read.
         var operation = LatencyHistogram.latency()
-        /// What the host waited for one operation: with a connection per operation, connect +
-        /// handshake + request; with a persistent connection, the request alone.
+        /// What the host waited for one operation, failed ones included: with a connection per
+        /// operation, connect + handshake + request; with a persistent connection, the request alone.
         var total = LatencyHistogram.latency()
         var byOperation: [String: LatencyHistogram] = [:]
         var succeeded = 0
@@ -109,6 +109,7 @@ final class LoadRecorder: Sendable {
         let sample = self.sample(end: end, total: total, failed: true)
         self.state.withLock { state in
             state.failed += 1
+            state.total.record(total)
             state.errors[failure.key, default: 0] += 1
             if state.errorExamples[failure.key] == nil { state.errorExamples[failure.key] = failure.detail }
             Self.append(sample, to: &state)
