@@ -262,6 +262,10 @@ extension LiveServerTests {
                     }
                     #expect(down.body.contains("not ready"), "\(down.body)")
                     #expect(down.body.contains("keyprotect root-key service does not answer"), "\(down.body)")
+                    // The provider's counters are folded into /metrics: the outage's 503s show.
+                    let metrics = try await AdminHTTPProbe.request(port: port, "GET", "/metrics")
+                    #expect(metrics.body.contains(#"keystorm_keyprotect_errors_total{kind="server_error"}"#))
+                    #expect(metrics.body.contains("keystorm_keyprotect_requests_total"))
 
                     try await emulator.setFaults(.init(outage: false))
                     _ = try await retrying(

@@ -149,7 +149,13 @@ struct ServeCommand: AsyncParsableCommand {
                 store: store, rootKeys: rootKeys, directory: directory, keyAccess: keyAccess, executor: BatchExecutor(core: core)
             ),
             metrics: metricsRegistry,
-            beforeScrape: { serveMetrics.collect(reactor: server.statistics, rewrap: rewrapper.progress) }
+            beforeScrape: {
+                serveMetrics.collect(
+                    reactor: server.statistics,
+                    rewrap: rewrapper.progress,
+                    keyProtect: (provider.service as? KeyProtectRootKeyService)?.statistics
+                )
+            }
         )
 
         Banner.print(

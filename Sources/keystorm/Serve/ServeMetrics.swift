@@ -55,6 +55,10 @@ enum KeystormMetrics {
 /// | `keystorm_rewrap_remaining_keys` | gauge | `tenant` |
 /// | `keystorm_rewrap_keys_total` | counter | `tenant`, `result`: `rewrapped`, `failed`, `conflict` |
 /// | `keystorm_rewrap_running` | gauge | `tenant` |
+/// | `keystorm_keyprotect_requests_total` | counter | HTTP requests to Key Protect, retries included |
+/// | `keystorm_keyprotect_retries_total` | counter | attempts made again after a 429, a 5xx or a connection failure |
+/// | `keystorm_keyprotect_errors_total` | counter | `kind`: `rate_limited`, `server_error`, `connection`, `unauthorized_retry`, `exhausted` |
+/// | `keystorm_keyprotect_token_refreshes_total` | counter | IAM tokens fetched |
 final class ServeMetrics: Sendable {
     private let open = Meter(label: "keystorm_connections_open")
     private let served = Counter(label: "keystorm_connections_total", dimensions: [("result", "served")])
@@ -80,7 +84,11 @@ final class ServeMetrics: Sendable {
     }
 
     /// Folds the reactor's counters and the re-wrap progress into the registry (before a scrape).
-    func collect(reactor: ReactorStatistics, rewrap: [RewrapProgress]) {
+    func collect(
+        reactor: ReactorStatistics,
+        rewrap: [RewrapProgress],
+        keyProtect: KeyProtectRootKeyService.Statistics? = nil
+    ) {
         self.activeConnections.record(reactor.activeConnections)
         self.fold("keystorm_connections_accepted_total", [], reactor.accepted)
         self.fold("keystorm_connections_refused_total", [("reason", "limit")], reactor.refused)
@@ -97,6 +105,17 @@ final class ServeMetrics: Sendable {
             self.fold("keystorm_rewrap_keys_total", tenant + [("result", "rewrapped")], progress.rewrapped)
             self.fold("keystorm_rewrap_keys_total", tenant + [("result", "failed")], progress.failed)
             self.fold("keystorm_rewrap_keys_total", tenant + [("result", "conflict")], progress.conflicts)
+        }
+        if let keyProtect {
+            self.fold("keystorm_keyprotect_requests_total", [], keyProtect.requests)
+            self.fold("keystorm_keyprotect_retries_total", [], keyProtect.retries)
+            self.fold("keystorm_keyprotect_token_refreshes_total", [], keyProtect.tokenRefreshes)
+            let errors = "keystorm_keyprotect_errors_total"
+            self.fold(errors, [("kind", "rate_limited")], keyProtect.rateLimited)
+            self.fold(errors, [("kind", "server_error")], keyProtect.serverErrors)
+            self.fold(errors, [("kind", "connection")], keyProtect.connectionErrors)
+            self.fold(errors, [("kind", "unauthorized_retry")], keyProtect.unauthorizedRetries)
+            self.fold(errors, [("kind", "exhausted")], keyProtect.exhausted)
         }
     }
 
