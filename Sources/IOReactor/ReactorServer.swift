@@ -100,6 +100,23 @@ public final class ReactorServer: Sendable {
             for loop in loops { loop.stop() }
             throw error
         }
+        // SO_REUSEPORT lets every loop have its own listener, but it would also let a second
+        // server of the same user bind the same port and silently take half of the connections.
+        // A probe without SO_REUSEPORT fails while any listener holds the port.
+        if configuration.port != 0 {
+            let probe = CKeystorm_listen(configuration.host, Int32(configuration.port), 1, 0, 1)
+            if probe < 0 {
+                let error = Glibc.errno
+                for loop in loops { loop.stop() }
+                throw IOReactorError(
+                    .systemCall,
+                    errno: error,
+                    reason: "listen on \(configuration.host):\(configuration.port): \(errnoDescription(error))"
+                        + (error == EADDRINUSE ? " (another process, perhaps another keystorm, is listening there)" : "")
+                )
+            }
+            _ = Glibc.close(probe)
+        }
         var listeners: [Int32] = []
         var port = configuration.port
         for kind in kinds {

@@ -46,6 +46,27 @@ struct LimitsTests {
         }
     }
 
+    @Test("a second server cannot take a port a running server listens on", .timeLimit(.minutes(1)), arguments: allBackends)
+    func portAlreadyTaken(backend: IOBackendKind) async throws {
+        try await withServer(backend: backend, tls: nil) { (server: ReactorServer) async throws in
+            var second = ReactorConfiguration()
+            second.ioBackend = backend
+            second.loopCount = 2
+            second.port = server.port
+            second.log = { _ in }
+            let error = await #expect(throws: IOReactorError.self) { _ = try await ReactorServer(configuration: second) }
+            #expect(error?.errno == EADDRINUSE)
+            #expect(error?.description.contains("another process") == true)
+            // The first server still answers.
+            let reply = try await onThread { () throws -> [UInt8] in
+                let client = try BlockingClient(port: server.port)
+                try client.write([7, 8, 9])
+                return try client.read(count: 3)
+            }
+            #expect(reply == [7, 8, 9])
+        }
+    }
+
     @Test("an idle connection is closed at the idle timeout", .timeLimit(.minutes(1)), arguments: allBackends)
     func idleTimeout(backend: IOBackendKind) async throws {
         let shortIdle: (inout ReactorConfiguration) -> Void = { $0.idleTimeout = .milliseconds(300) }
