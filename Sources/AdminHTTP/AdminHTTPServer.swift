@@ -12,6 +12,7 @@
 public import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 public import Prometheus
 
 /// The admin listener (`admin-listen`, default 127.0.0.1:9696): `/metrics`, `/healthz`,
@@ -106,7 +107,8 @@ public struct AdminHTTPServer: Sendable {
         )
     }
 
-    /// Serves until the calling task is cancelled.
+    /// Serves until the calling task is cancelled; cancellation shuts the listener down
+    /// gracefully (requests in progress finish).
     ///
     /// - Parameter onListening: Called once with the bound port (useful with port 0).
     /// - Throws: When the address cannot be bound.
@@ -122,6 +124,23 @@ public struct AdminHTTPServer: Sendable {
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        try await application.run()
+        // The server process owns the signals (SIGTERM drains KMIP first); here cancellation of
+        // the calling task becomes a graceful shutdown rather than a cancelled child channel.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: application)],
+                gracefulShutdownSignals: [],
+                cancellationSignals: [],
+                logger: logger
+            )
+        )
+        // Unstructured, so that the caller's cancellation reaches the group only as a graceful
+        // shutdown.
+        let running = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await running.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
     }
 }

@@ -179,12 +179,15 @@ struct ServeCommand: AsyncParsableCommand {
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(max(1, interval)))
+                    if Task.isCancelled { break }
                     do {
                         try await trust.load()
                         try await provider.refresh?()
                         // A root key deleted or disabled by `keystorm root-key` stops serving cached keys too.
                         if let known = provider.knownRootKeys { monitor.observe(known()) }
                         keyAccess.cache.removeExpired()
+                    } catch is CancellationError {
+                        break
                     } catch {
                         Log.error("reloading client rules and root keys failed: \(error)")
                     }
