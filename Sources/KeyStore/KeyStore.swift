@@ -22,6 +22,8 @@ public protocol KeyStore: Sendable {
     // MARK: Tenants
 
     /// Creates a tenant. Throws `KeyStoreError.alreadyExists` when the id is taken.
+    ///
+    /// Throws `KeyStoreError.invalidName` when the id breaks ``NameRules``.
     func createTenant(_ tenant: Tenant) async throws
     /// The tenant with `id`, if any.
     func tenant(id: String) async throws -> Tenant?

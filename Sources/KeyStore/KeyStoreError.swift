@@ -22,6 +22,7 @@ public struct KeyStoreError: Error, Hashable, Sendable {
             case notFound
             case alreadyExists
             case conflict
+            case invalidName
             case storage
         }
 
@@ -33,6 +34,8 @@ public struct KeyStoreError: Error, Hashable, Sendable {
         public static let alreadyExists = Code(base: .alreadyExists)
         /// An optimistic-concurrency check failed: the object changed since it was read.
         public static let conflict = Code(base: .conflict)
+        /// A tenant id or another operator-chosen name breaks ``NameRules``.
+        public static let invalidName = Code(base: .invalidName)
         /// The database failed (I/O, corruption, a full disk, a schema from a newer version) or
         /// holds a row that does not decode.
         public static let storage = Code(base: .storage)
@@ -42,6 +45,7 @@ public struct KeyStoreError: Error, Hashable, Sendable {
             case .notFound: "notFound"
             case .alreadyExists: "alreadyExists"
             case .conflict: "conflict"
+            case .invalidName: "invalidName"
             case .storage: "storage"
             }
         }
@@ -95,5 +99,6 @@ extension KeyStoreError {
     public static var notFound: Code { .notFound }
     public static var alreadyExists: Code { .alreadyExists }
     public static var conflict: Code { .conflict }
+    public static var invalidName: Code { .invalidName }
     public static var storage: Code { .storage }
 }

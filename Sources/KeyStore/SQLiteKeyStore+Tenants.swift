@@ -15,6 +15,8 @@ extension SQLiteKeyStore {
     // MARK: Tenants
 
     public func createTenant(_ tenant: Tenant) async throws {
+        // The id names a directory of client files and appears in every audit line.
+        try NameRules.validate(tenant.id, kind: "tenant id")
         let meaning = StorageErrorMapping.Meaning(duplicate: "tenant \(tenant.id) already exists")
         try await self.write(meaning) { db in
             try db.execute(

@@ -144,12 +144,13 @@ public struct CertificateAuthority: Sendable {
         )
     }
 
-    /// Writes the certificate (mode `0644`) and the PKCS#8 private key (mode `0600`), each atomically.
+    /// Writes the certificate (mode `0644`) and the PKCS#8 private key (mode `0600`), each atomically
+    /// and exclusively: an existing file is never replaced.
     ///
     /// - Parameters:
     ///   - certificatePath: Where to write the certificate PEM.
     ///   - privateKeyPath: Where to write the private key PEM.
-    /// - Throws: ``PKIError/fileSystem``.
+    /// - Throws: ``PKIError/fileSystem``, also when either file exists.
     public func save(certificatePath: String, privateKeyPath: String) throws(PKIError) {
         try PEMFile.writeText(self.key.pkcs8PEM, to: privateKeyPath, mode: 0o600)
         try PEMFile.writeText(self.certificate.pem, to: certificatePath, mode: 0o644)

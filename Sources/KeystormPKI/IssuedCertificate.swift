@@ -28,15 +28,23 @@ public struct IssuedCertificate: Sendable, CustomStringConvertible {
     /// The certificate as PEM (shorthand for `certificate.pem`).
     public var certificatePEM: String { self.certificate.pem }
 
-    /// Writes the certificate (mode `0644`) and the private key (mode `0600`), each atomically.
+    /// Writes the certificate (mode `0644`) and the private key (mode `0600`), each atomically and
+    /// exclusively: neither file may exist yet (an existing file is never replaced).
     ///
     /// - Parameters:
     ///   - certificatePath: Where to write the certificate PEM.
     ///   - privateKeyPath: Where to write the private key PEM.
-    /// - Throws: ``PKIError/fileSystem``.
-    public func save(certificatePath: String, privateKeyPath: String) throws(PKIError) {
+    ///   - chain: PEM certificates written after the certificate (its issuing CA, for a server).
+    /// - Throws: ``PKIError/fileSystem``, also when either file exists.
+    public func save(certificatePath: String, privateKeyPath: String, chain: String = "") throws(PKIError) {
+        guard !PEMFile.exists(certificatePath) else {
+            throw PKIError(
+                .fileSystem,
+                reason: "\(certificatePath) already exists; Keystorm never replaces a certificate file"
+            )
+        }
         try PEMFile.writeText(self.privateKeyPEM, to: privateKeyPath, mode: 0o600)
-        try PEMFile.writeText(self.certificate.pem, to: certificatePath, mode: 0o644)
+        try PEMFile.writeText(self.certificate.pem + chain, to: certificatePath, mode: 0o644)
     }
 
     public var description: String { "IssuedCertificate(\(self.certificate), private key redacted)" }

@@ -44,10 +44,13 @@ enum PEMFile {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Writes `text` to `path` atomically (temporary file, `fsync`, `rename`) with permission bits `mode`.
+    /// Creates `path` holding `text` with permission bits `mode`, atomically and exclusively: the
+    /// text goes to a temporary file that is fsynced and then linked to `path`, which fails if
+    /// `path` exists. An existing file (another key, the master key) is never replaced, and a
+    /// reader never sees a half-written file.
     static func writeText(_ text: String, to path: String, mode: mode_t) throws(PKIError) {
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = Self.retrying { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode) }
+        let fd = Self.retrying { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode) }
         guard fd >= 0 else { throw Self.error("cannot create", temporary) }
         var failure: PKIError?
         // The umask may have removed bits; set exactly `mode` (never more than asked).
@@ -62,11 +65,17 @@ enum PEMFile {
         }
         if failure == nil, fsync(fd) != 0 { failure = Self.error("cannot fsync", temporary) }
         if close(fd) != 0, failure == nil { failure = Self.error("cannot close", temporary) }
-        if failure == nil, rename(temporary, path) != 0 { failure = Self.error("cannot rename to", path) }
-        if let failure {
-            _ = unlink(temporary)
-            throw failure
+        if failure == nil, link(temporary, path) != 0 {
+            failure =
+                errno == EEXIST
+                ? PKIError(
+                    .fileSystem,
+                    reason: "\(path) already exists; Keystorm never replaces a certificate or key file"
+                )
+                : Self.error("cannot create", path)
         }
+        _ = unlink(temporary)
+        if let failure { throw failure }
     }
 
     private static func retrying<Result: BinaryInteger>(_ call: () -> Result) -> Result {

@@ -181,8 +181,7 @@ struct DataDirectory {
                 ipAddresses: Array(Set(["127.0.0.1", "::1"] + hostnames.filter { $0.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } })).sorted()
             )
             // The chain vCenter retrieves: server certificate, then its CA.
-            try (issued.certificatePEM + serverCA.certificate.pem).write(toFile: self.serverCertificate, atomically: true, encoding: .utf8)
-            try Self.writeSecret(issued.privateKeyPEM, to: self.serverKey)
+            try issued.save(certificatePath: self.serverCertificate, privateKeyPath: self.serverKey, chain: serverCA.certificate.pem)
             created = true
         }
         if !fileManager.fileExists(atPath: self.clientCACertificate) {
@@ -196,11 +195,5 @@ struct DataDirectory {
     /// The CA that issues client certificates.
     func clientCA() throws -> CertificateAuthority {
         try CertificateAuthority(certificatePath: self.clientCACertificate, privateKeyPath: self.clientCAKey)
-    }
-
-    /// Writes a private key readable by the owner only.
-    static func writeSecret(_ text: String, to path: String) throws {
-        let created = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-        guard created else { throw SettingsError("cannot write \(path)") }
     }
 }

@@ -25,9 +25,7 @@ struct TenantAdmin {
     /// Creates a tenant with a fresh root key, or with the existing root key `rootKeyID` (which must
     /// be active in the service; the tenant starts at its current version).
     func createTenant(id: String, displayName: String?, rootKeyID: String? = nil) async throws -> Tenant {
-        guard !id.isEmpty, id.utf8.count <= 64, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
-            throw SettingsError("a tenant id is 1-64 letters, digits, '-', '_' or '.'")
-        }
+        if let problem = NameRules.problem(id, kind: "tenant id") { throw SettingsError(problem) }
         if try await self.store.tenant(id: id) != nil { throw SettingsError("tenant '\(id)' already exists") }
         let handle: RootKeyHandle
         if let rootKeyID {
@@ -82,13 +80,20 @@ struct TenantAdmin {
     /// Trust mode "KMS certificate and private key": Keystorm issues a client certificate and key
     /// for vCenter to upload, and pins it for the tenant.
     func issue(name: String, tenant: String) async throws -> (ClientRule, certificatePath: String, keyPath: String) {
+        // Both become parts of a path under the data directory: never build one from a name
+        // that could climb out of it (`..`) or land on another file.
+        if let problem = NameRules.problem(name, kind: "client name") { throw SettingsError(problem) }
+        if let problem = NameRules.problem(tenant, kind: "tenant id") { throw SettingsError(problem) }
         try await self.requireTenant(tenant)
-        let issued = try self.dataDirectory.clientCA().issueClientCertificate(commonName: name)
         let directory = self.dataDirectory.clientDirectory(tenant: tenant)
+        let certificatePath = directory + "/" + name + ".pem"
+        let keyPath = directory + "/" + name + ".key"
+        for path in [certificatePath, keyPath] where FileManager.default.fileExists(atPath: path) {
+            throw SettingsError("\(path) already exists: issue with another --name, or remove the old files first")
+        }
+        let issued = try self.dataDirectory.clientCA().issueClientCertificate(commonName: name)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
-        let certificatePath = directory + "/" + safe + ".pem"
-        let keyPath = directory + "/" + safe + ".key"
+        // Created exclusively: an existing file (of this client or any other) is never replaced.
         try issued.save(certificatePath: certificatePath, privateKeyPath: keyPath)
         let rule = try await self.addRule(.pinnedCertificate, certificate: issued.certificate, tenant: tenant, label: name)
         return (rule, certificatePath, keyPath)
