@@ -34,6 +34,12 @@ public struct AdminHTTPServer: Sendable {
         /// Whether binding an address off the loopback network is allowed (key `admin.allow-remote`).
         public var allowRemote: Bool
         public var policy: AdminAccessPolicy
+        /// How long a connection may take to send a request's headers, and stay silent between
+        /// requests or between parts of a body, before it is closed (key `admin.request-timeout`).
+        public var requestTimeout: Duration
+        /// How long reading one request's body may take in all (a body sent a byte at a time
+        /// is cut off here), answered 408.
+        public var bodyTimeout: Duration
 
         public init(
             host: String,
@@ -41,11 +47,15 @@ public struct AdminHTTPServer: Sendable {
             token: AdminToken,
             metricsTokenRequired: Bool = false,
             allowRemote: Bool = false,
-            remotePeers: AdminPeerList = .none
+            remotePeers: AdminPeerList = .none,
+            requestTimeout: Duration = .seconds(10),
+            bodyTimeout: Duration = .seconds(10)
         ) {
             self.host = host
             self.port = port
             self.allowRemote = allowRemote
+            self.requestTimeout = requestTimeout
+            self.bodyTimeout = bodyTimeout
             self.policy = AdminAccessPolicy(
                 token: token,
                 metricsTokenRequired: metricsTokenRequired,
@@ -103,7 +113,8 @@ public struct AdminHTTPServer: Sendable {
             operations: self.operations,
             metrics: self.metrics,
             beforeScrape: self.beforeScrape,
-            log: self.log
+            log: self.log,
+            bodyTimeout: self.configuration.bodyTimeout
         )
     }
 
@@ -115,8 +126,13 @@ public struct AdminHTTPServer: Sendable {
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         var logger = Logger(label: "keystorm.admin")
         logger.logLevel = .warning
+        // A peer that opens a connection and sends half a request is closed after the request
+        // timeout (no part of a request arrived), so idle connections cannot pile up.
+        let timeout = self.configuration.requestTimeout.components
+        let idle = TimeAmount.nanoseconds(timeout.seconds * 1_000_000_000 + timeout.attoseconds / 1_000_000_000)
         let application = Application(
             router: self.router(),
+            server: .http1(configuration: .init(idleTimeout: idle)),
             configuration: ApplicationConfiguration(
                 address: .hostname(self.configuration.host, port: self.configuration.port),
                 serverName: "keystorm"

@@ -55,6 +55,10 @@ public struct AdminAPIError: Error, CustomStringConvertible, Sendable {
         public static let notFound = Code(status: 404)
         /// 409: it exists already, or its state forbids the change.
         public static let conflict = Code(status: 409)
+        /// 408: the request (its body) did not arrive in time.
+        public static let requestTimeout = Code(status: 408)
+        /// 413: the request body is too large.
+        public static let payloadTooLarge = Code(status: 413)
         /// 503: the store or the root-key service does not answer.
         public static let unavailable = Code(status: 503)
     }

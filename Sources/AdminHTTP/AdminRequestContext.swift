@@ -105,3 +105,43 @@ enum AdminJSON {
         )
     }
 }
+
+/// Reads a request's whole body (at most ``AdminRequestContext/maxUploadSize`` bytes) within
+/// `timeout`, before any route sees it: a client that sends a body a byte at a time cannot hold a
+/// handler, and gets 408. Requests without a body pass straight through.
+struct AdminBodyDeadlineMiddleware: RouterMiddleware {
+    typealias Context = AdminRequestContext
+    let timeout: Duration
+
+    func handle(
+        _ request: Request,
+        context: AdminRequestContext,
+        next: (Request, AdminRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        let chunked = request.headers[.transferEncoding] != nil
+        guard chunked || (declared ?? 0) > 0 else { return try await next(request, context) }
+        if let declared, declared > context.maxUploadSize {
+            throw AdminAPIError(.payloadTooLarge, "the request body is larger than \(context.maxUploadSize) bytes")
+        }
+        let limit = context.maxUploadSize
+        let timeout = self.timeout
+        let buffered = try await withThrowingTaskGroup(of: Request?.self) { group in
+            group.addTask {
+                var request = request
+                _ = try await request.collectBody(upTo: limit)
+                return request
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let request = first else {
+                throw AdminAPIError(.requestTimeout, "the request body did not arrive within \(timeout)")
+            }
+            return request
+        }
+        return try await next(buffered, context)
+    }
+}

@@ -51,11 +51,13 @@ public enum AdminRoutes {
         operations: any AdminOperations,
         metrics: PrometheusCollectorRegistry,
         beforeScrape: @escaping @Sendable () async -> Void = {},
-        log: @escaping @Sendable (String) -> Void = { _ in }
+        log: @escaping @Sendable (String) -> Void = { _ in },
+        bodyTimeout: Duration = .seconds(10)
     ) -> Router<AdminRequestContext> {
         let router = Router(context: AdminRequestContext.self)
         router.add(middleware: AdminErrorMiddleware(log: log))
         router.add(middleware: AdminAccessMiddleware(policy: policy))
+        router.add(middleware: AdminBodyDeadlineMiddleware(timeout: bodyTimeout))
         let renderer = MetricsRenderer(registry: metrics)
 
         router.get("/healthz") { _, _ in

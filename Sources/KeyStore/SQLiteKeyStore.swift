@@ -12,6 +12,10 @@
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The embedded ``KeyStore``: one SQLite file in the data directory, through GRDB.
 ///
 /// The file is opened in WAL mode with `synchronous=FULL`, `foreign_keys=ON` and a busy timeout,
@@ -77,13 +81,36 @@ public final class SQLiteKeyStore: KeyStore {
     public convenience init(path: String, configuration: Configuration = Configuration()) throws {
         let writer: any DatabaseWriter
         do {
+            try Self.restrictPermissions(path)
             var grdb = Self.grdbConfiguration(configuration)
             grdb.maximumReaderCount = max(1, configuration.maximumReaderCount)
             writer = try DatabasePool(path: path, configuration: grdb)
         } catch {
-            throw Self.storageError(opening: error)
+            throw Self.storageError(opening: error, path: path)
         }
-        try self.init(migrating: writer, configuration: configuration)
+        do {
+            try self.init(migrating: writer, configuration: configuration)
+        } catch {
+            throw Self.storageError(opening: error, path: path)
+        }
+    }
+
+    /// Creates the database file owner-only (`0600`) before SQLite opens it, and narrows an
+    /// existing file and its WAL and shared-memory files to `0600`. SQLite gives the WAL and
+    /// shared-memory files the mode of the database file, so none of them is ever readable by
+    /// others, whatever the process umask.
+    static func restrictPermissions(_ path: String) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            let code = errno
+            throw KeyStoreError(
+                .storage,
+                reason: "cannot open \(path): \(String(cString: strerror(code)))\(DiskSpace.fullNote(code, path: path))"
+            )
+        }
+        _ = fchmod(fd, 0o600)
+        _ = Glibc.close(fd)
+        for suffix in ["-wal", "-shm"] { _ = chmod(path + suffix, 0o600) }
     }
 
     /// Opens a private in-memory database, for tests of other components.
@@ -155,8 +182,17 @@ public final class SQLiteKeyStore: KeyStore {
         return grdb
     }
 
-    private static func storageError(opening error: any Error, file: String = #fileID, line: UInt = #line) -> any Error
-    {
-        StorageErrorMapping.map(error, file: file, line: line)
+    private static func storageError(
+        opening error: any Error,
+        path: String? = nil,
+        file: String = #fileID,
+        line: UInt = #line
+    ) -> any Error {
+        if let error = error as? KeyStoreError, let path, error.code == .storage, !error.reason.contains("is full)") {
+            // Migrations on a full disk fail inside GRDB; name the cause.
+            let note = DiskSpace.fullNote(nil, path: path)
+            return note.isEmpty ? error : KeyStoreError(.storage, reason: error.reason + note, file: file, line: line)
+        }
+        return StorageErrorMapping.map(error, path: path, file: file, line: line)
     }
 }

@@ -11,6 +11,10 @@
 
 import GRDB
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Turns what GRDB and SQLite throw into ``KeyStoreError``.
 ///
 /// Reasons carry SQLite's message (which names constraints and columns, never bound values,
@@ -32,6 +36,7 @@ enum StorageErrorMapping {
     static func map(
         _ error: any Error,
         meaning: Meaning = .none,
+        path: String? = nil,
         file: String = #fileID,
         line: UInt = #line
     ) -> any Error {
@@ -51,9 +56,16 @@ enum StorageErrorMapping {
                 return KeyStoreError(.notFound, reason: missingParent, file: file, line: line)
             }
             let message = error.message.map { ": \($0)" } ?? ""
+            // SQLITE_FULL, or an I/O error (a WAL or shared-memory file that cannot grow
+            // fails as SQLITE_IOERR_SHMSIZE, 4874) on a file system with no space left: say so.
+            let primary = code.primaryResultCode
+            var note = ""
+            if let path, primary == .SQLITE_FULL || primary == .SQLITE_IOERR || primary == .SQLITE_CANTOPEN {
+                note = DiskSpace.fullNote(primary == .SQLITE_FULL ? ENOSPC : nil, path: path)
+            }
             return KeyStoreError(
                 .storage,
-                reason: "SQLite error \(code.rawValue)\(message)",
+                reason: "SQLite error \(code.rawValue)\(message)\(note)",
                 file: file,
                 line: line
             )
@@ -80,7 +92,7 @@ extension SQLiteKeyStore {
             }
             return try await self.writer.write(body)
         } catch {
-            throw StorageErrorMapping.map(error, meaning: meaning, file: file, line: line)
+            throw StorageErrorMapping.map(error, meaning: meaning, path: self.writer.path, file: file, line: line)
         }
     }
 
@@ -93,7 +105,7 @@ extension SQLiteKeyStore {
         do {
             return try await self.writer.read(body)
         } catch {
-            throw StorageErrorMapping.map(error, file: file, line: line)
+            throw StorageErrorMapping.map(error, path: self.writer.path, file: file, line: line)
         }
     }
 }

@@ -41,10 +41,12 @@ public final class TestServer: Sendable {
     ///   - rootKeyService: The service the server uses, built on the real Local one (e.g. a
     ///     ``CountingRootKeyService``); the Local one itself by default.
     ///   - keyAccess: Builds the key cache and unwrap batcher on that service; none by default.
+    ///   - storageReserve: Builds the data disk's reserve for the server's directory; none by default.
     public static func make(
         configuration: KMIPServerConfiguration = KMIPServerConfiguration(),
         rootKeyService: (LocalRootKeyService) -> any RootKeyService = { $0 },
-        keyAccess: ((any RootKeyService) -> KeyAccess)? = nil
+        keyAccess: ((any RootKeyService) -> KeyAccess)? = nil,
+        storageReserve: ((_ directory: String) -> StorageReserve)? = nil
     ) async throws -> TestServer {
         let directory = NSTemporaryDirectory() + "keystorm-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -57,6 +59,7 @@ public final class TestServer: Sendable {
             rootKeys: rootKeys,
             service: service,
             keyAccess: keyAccess?(service),
+            storageReserve: storageReserve?(directory),
             configuration: configuration
         )
         for client in [tenantA, tenantB] {
@@ -79,6 +82,7 @@ public final class TestServer: Sendable {
         rootKeys: LocalRootKeyService,
         service: any RootKeyService,
         keyAccess: KeyAccess?,
+        storageReserve: StorageReserve?,
         configuration: KMIPServerConfiguration
     ) throws {
         self.directory = directory
@@ -95,7 +99,8 @@ public final class TestServer: Sendable {
             configuration: configuration,
             clock: { clock.now },
             makeIdentifier: { UUID().uuidString.lowercased() },
-            keyAccess: keyAccess
+            keyAccess: keyAccess,
+            storageReserve: storageReserve
         )
         self.executor = BatchExecutor(core: core)
     }

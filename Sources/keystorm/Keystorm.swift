@@ -11,6 +11,10 @@
 
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `keystorm`: the KMIP key server for vSphere and vSAN, and its operator commands.
 @main
 struct Keystorm: AsyncParsableCommand {
@@ -25,6 +29,14 @@ struct Keystorm: AsyncParsableCommand {
         subcommands: [ServeCommand.self, TenantsCommand.self, ClientsCommand.self, KeysCommand.self, RootKeyCommand.self],
         defaultSubcommand: nil
     )
+
+    static func main() async {
+        // Everything Keystorm creates is the operator's alone unless a file says otherwise
+        // (certificates are made 0644 explicitly): a permissive umask of the shell that
+        // started the server never widens the store, its WAL, keys or the audit log.
+        umask(0o077)
+        await Self.main(nil)
+    }
 }
 
 /// The options every command shares.

@@ -9,6 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#if canImport(Glibc)
+import Glibc
+#endif
 import KMIPCodec
 import KMIPModel
 public import Metrics
@@ -126,7 +129,15 @@ public struct BatchExecutor: Sendable {
             do {
                 try await sink.record(audit)
             } catch {
-                return self.failure(version: version, now: now, reason: .generalFailure, "the audit log could not be written", items: items)
+                // Fail closed: nothing is answered that is not audited. The cause, not the path.
+                let cause = (error as? AuditLogError).map { $0.errno == ENOSPC || $0.errno == EDQUOT ? ": the disk is full" : "" } ?? ""
+                return self.failure(
+                    version: version,
+                    now: now,
+                    reason: .generalFailure,
+                    "the audit log could not be written\(cause); the server refuses operations it cannot audit",
+                    items: items
+                )
             }
         }
         var response = ResponseMessage(
@@ -159,6 +170,16 @@ public struct BatchExecutor: Sendable {
                 resultStatus: .operationFailed,
                 resultReason: .featureNotSupported,
                 resultMessage: "critical message extension from \(critical.vendorIdentification) is not supported"
+            )
+        }
+        if let reserve = self.core.storageReserve, let refusal = reserve.refusal(for: item.operation) {
+            self.metrics.operation(item.operation, status: .operationFailed, reason: .generalFailure, elapsed: .zero)
+            return ResponseBatchItem(
+                operation: item.operation,
+                uniqueBatchItemID: item.uniqueBatchItemID,
+                resultStatus: .operationFailed,
+                resultReason: .generalFailure,
+                resultMessage: refusal
             )
         }
         let start = ContinuousClock.now

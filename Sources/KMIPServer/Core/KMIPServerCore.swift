@@ -28,6 +28,9 @@ public struct KMIPServerCore: Sendable {
     /// The key cache and unwrap batcher in front of ``rootKeys`` (built on the same service), or
     /// `nil` to send every unwrap straight to ``rootKeys``.
     public let keyAccess: KeyAccess?
+    /// Refuses operations that grow the store while the data disk is below its reserve; `nil`
+    /// never refuses.
+    public let storageReserve: StorageReserve?
 
     public init(
         store: any KeyStore,
@@ -36,7 +39,8 @@ public struct KMIPServerCore: Sendable {
         configuration: KMIPServerConfiguration = KMIPServerConfiguration(),
         clock: @escaping @Sendable () -> Int64,
         makeIdentifier: @escaping @Sendable () -> String,
-        keyAccess: KeyAccess? = nil
+        keyAccess: KeyAccess? = nil,
+        storageReserve: StorageReserve? = nil
     ) {
         self.store = store
         self.rootKeys = rootKeys
@@ -45,6 +49,7 @@ public struct KMIPServerCore: Sendable {
         self.clock = clock
         self.makeIdentifier = makeIdentifier
         self.keyAccess = keyAccess
+        self.storageReserve = storageReserve
     }
 }
 

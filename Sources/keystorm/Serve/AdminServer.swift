@@ -66,7 +66,9 @@ struct AdminServer: Sendable {
             token: token,
             metricsTokenRequired: try settings.boolean("admin.metrics-token-required", flag: nil, default: false),
             allowRemote: allowRemote,
-            remotePeers: peers
+            remotePeers: peers,
+            requestTimeout: .seconds(try Self.positive(settings, "admin.request-timeout", default: 10)),
+            bodyTimeout: .seconds(try Self.positive(settings, "admin.body-timeout", default: 10))
         )
         do {
             let server = try AdminHTTPServer(
@@ -80,6 +82,13 @@ struct AdminServer: Sendable {
         } catch let error as AdminAPIError {
             throw SettingsError(error.message)
         }
+    }
+
+    /// A whole number of seconds, at least 1.
+    private static func positive(_ settings: SettingsResolver, _ key: String, default fallback: Int) throws -> Int {
+        let value = try settings.integer(key, flag: nil, default: fallback)
+        guard value >= 1 else { throw SettingsError("'\(key)' must be at least 1 (seconds), not \(value)") }
+        return value
     }
 
     /// Serves until the task is cancelled. Once bound it prints where, and writes the address to

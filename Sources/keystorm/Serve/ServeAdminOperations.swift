@@ -28,6 +28,10 @@ final class ServeAdminOperations: AdminOperations {
     let directory: DataDirectory
     let keyAccess: KeyAccess
     let executor: BatchExecutor
+    /// The audit log: while it cannot be written the server is not ready.
+    let audit: AuditLogFile?
+    /// The data disk's reserve: while free space is below it the server is not ready.
+    let reserve: StorageReserve?
     /// The last readiness answer and when it was computed: probes every second cost one
     /// root-key call per tenant at most once a second.
     private let readinessCache = Mutex<(answer: AdminReadiness, at: ContinuousClock.Instant)?>(nil)
@@ -37,13 +41,17 @@ final class ServeAdminOperations: AdminOperations {
         rootKeys: any RootKeyService,
         directory: DataDirectory,
         keyAccess: KeyAccess,
-        executor: BatchExecutor
+        executor: BatchExecutor,
+        audit: AuditLogFile? = nil,
+        reserve: StorageReserve? = nil
     ) {
         self.store = store
         self.rootKeys = rootKeys
         self.directory = directory
         self.keyAccess = keyAccess
         self.executor = executor
+        self.audit = audit
+        self.reserve = reserve
     }
 
     private var admin: TenantAdmin {
@@ -248,9 +256,17 @@ final class ServeAdminOperations: AdminOperations {
         return answer
     }
 
-    /// The store must answer, and the root-key service must answer for every tenant's root key
+    /// The audit log must be writable and the data disk above its reserve; the store must answer,
+    /// and the root-key service must answer for every tenant's root key
     /// (that a key is deleted or disabled is an answer), each within 3 s.
     private func checkReadiness() async -> AdminReadiness {
+        // Fail closed: an operation that cannot be audited is refused, so the server is not ready.
+        if let failure = await self.audit?.recheck() {
+            return .notReady("the audit log cannot be written (\(failure)): every KMIP operation is refused")
+        }
+        if let refusal = self.reserve?.check() {
+            return .notReady(refusal)
+        }
         let tenants: [Tenant]
         do {
             tenants = try await Self.within(.seconds(3)) { try await self.store.tenants() }
@@ -302,6 +318,13 @@ final class ServeAdminOperations: AdminOperations {
             throw Self.classify(error.description)
         } catch let error as ValidationError {
             throw Self.classify(error.message)
+        } catch let error as KeyStoreError {
+            switch error.code {
+            case .invalidName: throw AdminAPIError(.badRequest, error.reason)
+            case .alreadyExists: throw AdminAPIError(.conflict, error.reason)
+            case .notFound: throw AdminAPIError(.notFound, error.reason)
+            default: throw error
+            }
         }
     }
 

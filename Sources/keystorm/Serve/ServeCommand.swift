@@ -49,6 +49,11 @@ struct ServeCommand: AsyncParsableCommand {
     var refreshInterval: Int?
     @Option(name: .customLong("root-keys-poll-interval"), help: "How often every tenant's root key is checked in its service, e.g. 30s (key root-keys.poll-interval). Default: 30s; Local also every refresh.")
     var pollInterval: String?
+    @Option(
+        name: .customLong("storage-reserve"),
+        help: "Free bytes kept on the data disk for reads and the audit log; below it new keys and attribute changes are refused (key storage.reserve-bytes). Default: 67108864 (64 MiB); 0 turns it off."
+    )
+    var storageReserve: Int?
     @Option(name: .customLong("cache-prewarm"), help: "Unwrap each tenant's N most recent keys into the cache at start (key cache.prewarm). Default: 0.")
     var cachePrewarm: Int?
 
@@ -114,13 +119,22 @@ struct ServeCommand: AsyncParsableCommand {
 
         // Key cache and unwrap batcher: the provider's defaults, then the cache.* and unwrap.* settings.
         let keyAccess = KeyAccess(service: rootKeys, configuration: accessConfiguration)
+        let audit = try AuditLogFile(path: directory.auditPath, log: { Log.error($0) })
+        if audit.repairedBytes > 0 {
+            Log.info("audit log: removed a torn last line of \(audit.repairedBytes) bytes left by an interrupted write")
+        }
+        let reserveBytes = try settings.integer("storage.reserve-bytes", flag: self.storageReserve, default: 64 << 20)
+        guard reserveBytes >= 0 else { throw SettingsError("'storage.reserve-bytes' must be 0 or more, not \(reserveBytes)") }
+        let reserve = StorageReserve(directory: directory.path, reserveBytes: Int64(reserveBytes), log: { Log.error($0) })
+        _ = reserve.check()
         let core = KMIPServerCore(
             store: store,
             rootKeys: rootKeys,
-            audit: try AuditLogFile(path: directory.auditPath),
+            audit: audit,
             clock: { Int64(Date().timeIntervalSince1970) },
             makeIdentifier: { UUID().uuidString.lowercased() },
-            keyAccess: keyAccess
+            keyAccess: keyAccess,
+            storageReserve: reserve
         )
         let handler = KMIPConnectionHandler(executor: BatchExecutor(core: core))
 
@@ -146,7 +160,13 @@ struct ServeCommand: AsyncParsableCommand {
             flag: self.adminListen,
             directory: directory,
             operations: ServeAdminOperations(
-                store: store, rootKeys: rootKeys, directory: directory, keyAccess: keyAccess, executor: BatchExecutor(core: core)
+                store: store,
+                rootKeys: rootKeys,
+                directory: directory,
+                keyAccess: keyAccess,
+                executor: BatchExecutor(core: core),
+                audit: audit,
+                reserve: reserve
             ),
             metrics: metricsRegistry,
             beforeScrape: {

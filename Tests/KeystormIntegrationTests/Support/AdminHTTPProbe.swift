@@ -42,11 +42,25 @@ enum AdminHTTPProbe {
         }
     }
 
-    private static func exchange(port: Int, _ bytes: [UInt8]) throws -> [UInt8] {
+    /// Sends `bytes` (a request cut short) and reads until the server closes the connection or
+    /// `wait` passes. Returns whether it closed, and what it answered before closing.
+    static func sendAndAwaitClose(port: Int, _ bytes: [UInt8], wait: Int) async throws -> (closed: Bool, answer: String)
+    {
+        try await offload {
+            do {
+                let answer = try Self.exchange(port: port, bytes, timeoutSeconds: wait)
+                return (true, String(decoding: answer, as: UTF8.self))
+            } catch let failure as LiveTestFailure where failure.description.contains("timeout or reset") {
+                return (failure.description.contains("errno \(ECONNRESET)"), "")
+            }
+        }
+    }
+
+    private static func exchange(port: Int, _ bytes: [UInt8], timeoutSeconds: Int = 30) throws -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LiveTestFailure("socket: errno \(errno)") }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

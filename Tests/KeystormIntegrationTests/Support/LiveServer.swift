@@ -29,6 +29,8 @@ final class LiveServer: Sendable {
     let binary: String
     /// Arguments added to every `keystorm serve` of this server.
     let extraArguments: [String]
+    /// The umask `keystorm serve` starts with (`nil`: the test process's own).
+    let umask: String?
 
     private struct State {
         var process: ProcessBox?
@@ -69,8 +71,9 @@ final class LiveServer: Sendable {
         }
     }
 
-    private init(extraArguments: [String] = []) throws {
+    private init(extraArguments: [String] = [], umask: String? = nil) throws {
         self.extraArguments = extraArguments
+        self.umask = umask
         self.binary = try Self.locateBinary()
         self.root = NSTemporaryDirectory() + "keystorm-live-" + UUID().uuidString.prefix(8).lowercased()
         self.dataDirectory = self.root + "/data"
@@ -78,9 +81,20 @@ final class LiveServer: Sendable {
     }
 
     /// Starts a server on a fresh data directory, with `arguments` added to `keystorm serve`.
-    static func start(arguments: [String] = []) async throws -> LiveServer {
-        let server = try LiveServer(extraArguments: arguments)
+    ///
+    /// - Parameters:
+    ///   - arguments: Added to `keystorm serve`.
+    ///   - umask: The umask the server starts with, e.g. `000`.
+    ///   - beforeLaunch: Runs with the (not yet created) data directory's path before the first
+    ///     start, e.g. to mount a small file system there.
+    static func start(
+        arguments: [String] = [],
+        umask: String? = nil,
+        beforeLaunch: (_ dataDirectory: String) async throws -> Void = { _ in }
+    ) async throws -> LiveServer {
+        let server = try LiveServer(extraArguments: arguments, umask: umask)
         do {
+            try await beforeLaunch(server.dataDirectory)
             try await server.launch()
         } catch {
             await server.stop()
@@ -90,8 +104,12 @@ final class LiveServer: Sendable {
     }
 
     /// Runs `body` with a started server and always stops the server afterwards.
-    static func with<T>(arguments: [String] = [], _ body: (LiveServer) async throws -> T) async throws -> T {
-        let server = try await LiveServer.start(arguments: arguments)
+    static func with<T>(
+        arguments: [String] = [],
+        umask: String? = nil,
+        _ body: (LiveServer) async throws -> T
+    ) async throws -> T {
+        let server = try await LiveServer.start(arguments: arguments, umask: umask)
         do {
             let result = try await body(server)
             await server.stop()
@@ -136,13 +154,14 @@ final class LiveServer: Sendable {
         ] + self.extraArguments
         // With setpriv (util-linux), the server gets SIGKILL when the thread that started it ends,
         // so a test process that crashes or is killed leaves no server behind.
-        if let setpriv = Subprocess.onPath("setpriv") {
-            process.executableURL = URL(fileURLWithPath: setpriv)
-            process.arguments = ["--pdeathsig", "KILL"] + serve
-        } else {
-            process.executableURL = URL(fileURLWithPath: self.binary)
-            process.arguments = Array(serve.dropFirst())
+        var command = serve
+        if let setpriv = Subprocess.onPath("setpriv") { command = [setpriv, "--pdeathsig", "KILL"] + serve }
+        if let umask = self.umask {
+            // The shell sets the umask and execs, so the server keeps this process id.
+            command = ["/bin/sh", "-c", "umask \(umask) && exec \"$@\"", "sh"] + command
         }
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = Self.environment()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
