@@ -56,6 +56,14 @@ final class ConnectionCore: @unchecked Sendable {
     var peerCertificate: PeerCertificate?
     var protocolVersion: String?
     private(set) var remoteAddress = ""
+    /// The peer's source while it counts against the per-source handshake limit.
+    var source: SourceKey?
+    /// Links of the loop's ``HandshakeQueue``.
+    var inHandshakeQueue = false
+    var handshakeNewer: ConnectionCore?
+    unowned(unsafe) var handshakeOlder: ConnectionCore?
+    /// `true` once the core was evicted from a full handshake budget.
+    private(set) var evicted = false
 
     /// Deadlines (monotonic nanoseconds) served by one timer.
     var handshakeDeadline: Int64?
@@ -347,6 +355,16 @@ final class ConnectionCore: @unchecked Sendable {
     func forceClose() {
         guard self.state != .closed else { return }
         if self.failure == nil { self.failure = IOReactorError(.shutdown, reason: "the server shut down") }
+        self.cancelOperations(.shutdown, send: true)
+    }
+
+    /// Ends a connection still in its handshake to make room for a newer one: no alert, no flush.
+    func evict() {
+        guard self.state != .closed else { return }
+        self.evicted = true
+        if self.failure == nil {
+            self.failure = IOReactorError(.closed, reason: "evicted: the handshake budget is full")
+        }
         self.cancelOperations(.shutdown, send: true)
     }
 

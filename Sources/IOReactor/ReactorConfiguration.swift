@@ -31,6 +31,17 @@ public struct ReactorConfiguration: Sendable {
     public var maxConnections: Int = 10_000
     /// Time a client has to finish the TLS handshake.
     public var handshakeTimeout: Duration = .seconds(10)
+    /// Connections still in their TLS handshake (not yet authenticated), over all loops; each loop
+    /// has an equal share. When a loop's share is full, a new connection evicts that loop's oldest
+    /// handshaking connection instead of being refused, so clients that never finish a handshake
+    /// cannot lock others out. Authenticated connections are never evicted.
+    public var maxHandshakingConnections: Int = 1_000
+    /// Connections in their handshake from one source (an IPv4 address or an IPv6 /64) at once;
+    /// further ones from that source are closed at accept. Authenticated connections do not count.
+    public var maxHandshakesPerSource: Int = 100
+    /// The handshake timeout of connections accepted while a loop's handshake share is at least
+    /// half full (under pressure), instead of ``handshakeTimeout``.
+    public var handshakeTimeoutUnderPressure: Duration = .seconds(2)
     /// Time a read waits for data, and a write waits for the peer to read, before the connection fails.
     public var idleTimeout: Duration = .seconds(120)
     /// Plain-text bytes queued per connection before a writer waits (TLS is bounded by its BIO).

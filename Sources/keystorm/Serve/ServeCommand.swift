@@ -41,6 +41,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event loops (key loops). Default: one per core.") var loops: Int?
     @Option(name: .customLong("max-connections"), help: "Connection limit (key max-connections). Default: 10000.") var maxConnections: Int?
     @Option(name: .customLong("handshake-timeout"), help: "Seconds a TLS handshake may take (key handshake-timeout). Default: 10.") var handshakeTimeout: Int?
+    @Option(
+        name: .customLong("max-handshaking-connections"),
+        help: "Connections in their TLS handshake; when full, a new one evicts the oldest. Default: 1000."
+    )
+    var maxHandshakingConnections: Int?
+    @Option(
+        name: .customLong("max-handshakes-per-source"),
+        help: "Handshakes at once from one IPv4 address or IPv6 /64. Default: 100."
+    )
+    var maxHandshakesPerSource: Int?
+    @Option(
+        name: .customLong("handshake-timeout-under-pressure"),
+        help: "Seconds a TLS handshake may take once the handshake budget is half full. Default: 2."
+    )
+    var handshakeTimeoutUnderPressure: Int?
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may idle (key idle-timeout). Default: 120.") var idleTimeout: Int?
     @Option(name: .customLong("session-tickets"), help: "TLS session tickets per full handshake (key tls.session-tickets). Default: 1.") var sessionTickets: Int?
     @Flag(name: .customLong("legacy-tls12-ciphers"), help: "Also offer AES128/256-SHA256 with RSA key exchange for old vCenters (key tls.legacy-ciphers).")
@@ -109,6 +124,24 @@ struct ServeCommand: AsyncParsableCommand {
         reactor.maxConnections = try settings.integer("max-connections", flag: self.maxConnections, default: 10_000)
         reactor.handshakeTimeout = .seconds(try settings.integer("handshake-timeout", flag: self.handshakeTimeout, default: 10))
         reactor.idleTimeout = .seconds(try settings.integer("idle-timeout", flag: self.idleTimeout, default: 120))
+        reactor.maxHandshakingConnections = try Self.positive(
+            settings.integer("max-handshaking-connections", flag: self.maxHandshakingConnections, default: 1_000),
+            key: "max-handshaking-connections"
+        )
+        reactor.maxHandshakesPerSource = try Self.positive(
+            settings.integer("max-handshakes-per-source", flag: self.maxHandshakesPerSource, default: 100),
+            key: "max-handshakes-per-source"
+        )
+        reactor.handshakeTimeoutUnderPressure = .seconds(
+            try Self.positive(
+                settings.integer(
+                    "handshake-timeout-under-pressure",
+                    flag: self.handshakeTimeoutUnderPressure,
+                    default: 2
+                ),
+                key: "handshake-timeout-under-pressure"
+            )
+        )
         reactor.log = { message in Log.info(message) }
         let server = try await ReactorServer(configuration: reactor)
 
@@ -246,6 +279,12 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             Log.error("prewarming tenant \(tenant) failed: \(error)")
         }
+    }
+
+    /// `value`, or a settings error naming `key` when it is not at least 1.
+    static func positive(_ value: Int, key: String) throws -> Int {
+        guard value >= 1 else { throw SettingsError("'\(key)' must be at least 1, not \(value)") }
+        return value
     }
 
     static func hostnames(_ listen: ListenAddress) -> [String] {
