@@ -358,6 +358,14 @@ final class ConnectionCore: @unchecked Sendable {
         self.cancelOperations(.shutdown, send: true)
     }
 
+    /// Ends the connection at another component's request (``ReactorConnectionCloser``): pending
+    /// and later reads and writes fail with ``IOReactorError/Code/closed``.
+    func closeFromOutside(reason: String) {
+        guard self.state != .closing && self.state != .closed else { return }
+        if self.failure == nil { self.failure = IOReactorError(.closed, reason: reason) }
+        self.cancelOperations(.shutdown, send: true)
+    }
+
     /// Ends a connection still in its handshake to make room for a newer one: no alert, no flush.
     func evict() {
         guard self.state != .closed else { return }

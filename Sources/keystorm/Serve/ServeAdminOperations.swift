@@ -31,19 +31,27 @@ final class ServeAdminOperations: AdminOperations {
     /// The last readiness answer and when it was computed: probes every second cost one
     /// root-key call per tenant at most once a second.
     private let readinessCache = Mutex<(answer: AdminReadiness, at: ContinuousClock.Instant)?>(nil)
+    /// Called after a client rule was removed: takes it out of force and closes its connections.
+    let clientRuleRemoved: @Sendable (String) -> Void
+    /// Called after a tenant's root key was deleted: closes the tenant's connections.
+    let rootKeyDeleted: @Sendable (String) -> Void
 
     init(
         store: any KeyStore,
         rootKeys: any RootKeyService,
         directory: DataDirectory,
         keyAccess: KeyAccess,
-        executor: BatchExecutor
+        executor: BatchExecutor,
+        clientRuleRemoved: @escaping @Sendable (String) -> Void = { _ in },
+        rootKeyDeleted: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.store = store
         self.rootKeys = rootKeys
         self.directory = directory
         self.keyAccess = keyAccess
         self.executor = executor
+        self.clientRuleRemoved = clientRuleRemoved
+        self.rootKeyDeleted = rootKeyDeleted
     }
 
     private var admin: TenantAdmin {
@@ -99,6 +107,7 @@ final class ServeAdminOperations: AdminOperations {
             guard try await self.store.removeClient(id: id) else {
                 throw AdminAPIError(.notFound, "no client rule \(id)")
             }
+            self.clientRuleRemoved(id)
         }
     }
 
@@ -125,6 +134,7 @@ final class ServeAdminOperations: AdminOperations {
             let tenant = try await self.tenant(id)
             try await self.rootKeys.delete(rootKeyID: tenant.rootKey.keyID)
             self.keyAccess.purge(tenantID: id)
+            self.rootKeyDeleted(id)
             Log.info(
                 "admin API: deleted root key \(tenant.rootKey.keyID) of tenant \(id): its keys are crypto-shredded"
             )

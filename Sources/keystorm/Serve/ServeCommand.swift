@@ -171,6 +171,10 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: try RootKeyCommand.rewrapConfiguration(settings),
             log: { Log.info($0) }
         )
+        // Open connections close when what admitted them goes: a client rule (TrustState), the
+        // tenant, or the tenant's root key (deleted or disabled).
+        let sweeper = TenantConnectionSweeper(connections: trust.connections, monitor: monitor)
+        sweeper.sweep(try await store.tenants())
         let prewarmer = Prewarmer(store: store, keyAccess: keyAccess)
         let prewarmAtStart = try settings.integer("cache.prewarm", flag: self.cachePrewarm, default: 0)
         let serveMetrics = ServeMetrics()
@@ -179,7 +183,24 @@ struct ServeCommand: AsyncParsableCommand {
             flag: self.adminListen,
             directory: directory,
             operations: ServeAdminOperations(
-                store: store, rootKeys: rootKeys, directory: directory, keyAccess: keyAccess, executor: BatchExecutor(core: core)
+                store: store,
+                rootKeys: rootKeys,
+                directory: directory,
+                keyAccess: keyAccess,
+                executor: BatchExecutor(core: core),
+                clientRuleRemoved: { id in
+                    do {
+                        try trust.revoke(ruleID: id)
+                    } catch {
+                        Log.error("applying the removal of client rule \(id) failed: \(error)")
+                    }
+                },
+                rootKeyDeleted: { tenant in
+                    let closed = trust.connections.closeConnections(ofTenants: [tenant])
+                    if closed > 0 {
+                        Log.info("closed \(closed) connection(s) of tenant \(tenant): its root key is deleted")
+                    }
+                }
             ),
             metrics: metricsRegistry,
             beforeScrape: {
@@ -218,6 +239,7 @@ struct ServeCommand: AsyncParsableCommand {
                         try await provider.refresh?()
                         // A root key deleted or disabled by `keystorm root-key` stops serving cached keys too.
                         if let known = provider.knownRootKeys { monitor.observe(known()) }
+                        sweeper.sweep(try await store.tenants())
                         keyAccess.cache.removeExpired()
                     } catch is CancellationError {
                         break
@@ -259,6 +281,13 @@ struct ServeCommand: AsyncParsableCommand {
                         Log.info("refused \(connection.remoteAddress): no client rule admits its certificate")
                         return
                     }
+                    let closer = connection.closer
+                    let registration = trust.connections.register(identity) {
+                        closer.close(reason: "the client's admission was revoked")
+                    }
+                    defer { trust.connections.unregister(registration) }
+                    // A rule removed between `identify` and `register` is caught here.
+                    guard trust.admits(identity) else { return }
                     serveMetrics.connectionOpened()
                     defer { serveMetrics.connectionClosed() }
                     await handler.serve(ReactorByteChannel(connection: connection), client: identity)
