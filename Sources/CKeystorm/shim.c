@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -142,6 +143,8 @@ int CKeystorm_peer_source(int fd, uint64_t *high, uint64_t *low) {
     *low = 1;  // never equal to an IPv4 key, whose high half is 0
     return 0;
 }
+
+int CKeystorm_malloc_trim(size_t pad) { return malloc_trim(pad); }
 
 int CKeystorm_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 

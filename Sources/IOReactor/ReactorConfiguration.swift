@@ -44,6 +44,10 @@ public struct ReactorConfiguration: Sendable {
     public var handshakeTimeoutUnderPressure: Duration = .seconds(2)
     /// Time a read waits for data, and a write waits for the peer to read, before the connection fails.
     public var idleTimeout: Duration = .seconds(120)
+    /// When this many connections closed since the most connections were open, the server asks
+    /// the allocator to give freed memory back to the kernel (`malloc_trim`), at most once a
+    /// second, on a loop thread; glibc keeps freed memory otherwise. 0 turns it off.
+    public var memoryTrimThreshold: Int = 256
     /// Plain-text bytes queued per connection before a writer waits (TLS is bounded by its BIO).
     public var maxBufferedBytes: Int = 64 * 1024
     /// The largest chunk ``ReactorConnection/receive(maxBytes:)`` returns (its scratch buffer).

@@ -70,6 +70,7 @@ public final class ReactorServer: Sendable {
     private let started = Atomic<Bool>(false)
     private let counters = ReactorCounters()
     private let sources = SourceTable()
+    private let trimmer: MemoryTrimmer
 
     /// Starts the loops (each creates its ring on its own thread) and binds the listeners.
     /// - Parameter configuration: Address, loops, backend, TLS and limits.
@@ -149,6 +150,7 @@ public final class ReactorServer: Sendable {
         self.port = port
         self.backend = kinds[0]
         self.configuration = configuration
+        self.trimmer = MemoryTrimmer(threshold: configuration.memoryTrimThreshold)
         self.states = loops.map { _ in LoopState() }
         configuration.log(
             "listening on \(configuration.host):\(port) with \(loops.count) \(kinds[0]) loop(s)"
@@ -171,7 +173,9 @@ public final class ReactorServer: Sendable {
 
     /// The accept and handshake counters now, for metrics.
     public var statistics: ReactorStatistics {
-        self.counters.snapshot(refused: self.refusedConnections, active: self.activeConnections)
+        var statistics = self.counters.snapshot(refused: self.refusedConnections, active: self.activeConnections)
+        statistics.memoryTrims = self.trimmer.trims
+        return statistics
     }
 
     /// Each loop's share of ``ReactorConfiguration/maxHandshakingConnections``.
@@ -303,7 +307,8 @@ public final class ReactorServer: Sendable {
         }
         await core.close()
         state.connections[ObjectIdentifier(core)] = nil
-        self.active.subtract(1, ordering: .relaxed)
+        let open = self.active.subtract(1, ordering: .relaxed).newValue
+        self.trimmer.connectionClosed(open: open, loop: core.loop) { self.activeConnections }
     }
 
     /// The connection left its handshake: it no longer counts against the handshake budget or its

@@ -26,6 +26,8 @@ public struct ReactorStatistics: Hashable, Sendable {
     /// Handshaking connections evicted to make room for a newer connection (the handshake budget
     /// or the connection limit was full).
     public var evictedHandshakes: Int
+    /// Times the server gave freed heap memory back to the kernel after connections closed.
+    public var memoryTrims: Int = 0
     /// Handshakes that completed with a full TLS handshake (or without TLS).
     public var fullHandshakes: Int
     /// Handshakes that resumed a TLS session (ticket or cache).

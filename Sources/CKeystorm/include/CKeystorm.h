@@ -65,6 +65,12 @@ int CKeystorm_accept_nonblocking(int fd);
 /// Sets TCP_NODELAY on a connected socket. Returns 0 or -1 with errno set.
 int CKeystorm_set_nodelay(int fd);
 
+// MARK: - Memory
+
+/// glibc's malloc_trim: returns free heap memory of every arena to the kernel. Returns 1 when some
+/// memory was released.
+int CKeystorm_malloc_trim(size_t pad);
+
 // MARK: - OpenSSL macro wrappers
 
 long CKeystorm_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
