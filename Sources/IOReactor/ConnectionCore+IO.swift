@@ -83,6 +83,9 @@ extension ConnectionCore {
         guard result > 0 else {
             throw IOReactorError(.handshakeFailed, reason: "the peer closed during the handshake")
         }
+        let firstBytes = self.onFirstBytes
+        self.onFirstBytes = nil
+        firstBytes?()
         let tls = try TLSSession(context: context)
         guard tls.feedInbound(UnsafeRawBufferPointer(rebasing: first[0..<Int(result)])) else {
             preconditionFailure("the first read is larger than the inbound BIO")

@@ -58,12 +58,14 @@ final class ConnectionCore: @unchecked Sendable {
     private(set) var remoteAddress = ""
     /// The peer's source while it counts against the per-source handshake limit.
     var source: SourceKey?
-    /// Links of the loop's ``HandshakeQueue``.
-    var inHandshakeQueue = false
+    /// Links of the loop's ``HandshakeQueue``s: the queue the core is in (0: none) and its neighbours.
+    var handshakeQueueTag: UInt8 = 0
     var handshakeNewer: ConnectionCore?
     unowned(unsafe) var handshakeOlder: ConnectionCore?
     /// `true` once the core was evicted from a full handshake budget.
     private(set) var evicted = false
+    /// Called once, when the first bytes of a TLS connection arrive.
+    var onFirstBytes: (() -> Void)?
 
     /// Deadlines (monotonic nanoseconds) served by one timer.
     var handshakeDeadline: Int64?
@@ -406,6 +408,7 @@ final class ConnectionCore: @unchecked Sendable {
         if self.scratch.baseAddress != nil { self.scratch.deallocate() }
         self.scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
         self.tls = nil
+        self.onFirstBytes = nil
         self.receiveOp.onComplete = { _, _ in }
         self.sendOp.onComplete = { _, _ in }
     }

@@ -57,22 +57,60 @@ final class SourceTable: Sendable {
     var sourceCount: Int { self.counts.withLock { $0.count } }
 }
 
-/// One loop's connections that have not finished their handshake, oldest first: the order in
-/// which they are evicted when the loop's handshake share is full. Loop thread only.
+/// One loop's connections in their handshake: those that have sent nothing yet and those that
+/// have, each oldest first. When the loop's handshake share is full, the oldest silent connection
+/// is evicted first: a client that sent its ClientHello is pushed out only by a budget full of
+/// clients that sent bytes too. Loop thread only.
+struct HandshakeQueues {
+    /// Connections that have sent no byte yet.
+    private(set) var silent = HandshakeQueue(tag: 1)
+    /// Connections that have sent bytes.
+    private(set) var talking = HandshakeQueue(tag: 2)
+
+    /// Connections in their handshake.
+    var count: Int { self.silent.count + self.talking.count }
+
+    /// The connection to evict for a newer one: the oldest silent one, else the oldest.
+    var evictionCandidate: ConnectionCore? { self.silent.oldest ?? self.talking.oldest }
+
+    /// Adds a new connection (silent).
+    mutating func append(_ core: ConnectionCore) { self.silent.append(core) }
+
+    /// Moves `core` from the silent to the talking connections (its first bytes arrived).
+    mutating func promote(_ core: ConnectionCore) {
+        guard core.handshakeQueueTag == self.silent.tag else { return }
+        self.silent.remove(core)
+        self.talking.append(core)
+    }
+
+    /// Removes `core`, wherever it is.
+    mutating func remove(_ core: ConnectionCore) {
+        self.silent.remove(core)
+        self.talking.remove(core)
+    }
+}
+
+/// Connections in their handshake, oldest first.
 ///
 /// An intrusive doubly linked list through ``ConnectionCore``, so that adding, removing (when a
 /// handshake ends) and taking the oldest are O(1). The list holds its cores strongly from the
 /// oldest one; the links back are `unowned(unsafe)`, valid because a core leaves the list before
-/// the list lets go of it.
+/// the list lets go of it. A core is in at most one list, named by its ``ConnectionCore/handshakeQueueTag``.
 struct HandshakeQueue {
+    let tag: UInt8
     private(set) var count = 0
     private(set) var oldest: ConnectionCore?
     private unowned(unsafe) var newest: ConnectionCore?
 
+    init(tag: UInt8) {
+        precondition(tag != 0, "0 means no queue")
+        self.tag = tag
+    }
+
     /// Appends `core` as the newest.
     mutating func append(_ core: ConnectionCore) {
-        precondition(!core.inHandshakeQueue)
-        core.inHandshakeQueue = true
+        precondition(core.handshakeQueueTag == 0)
+        core.handshakeQueueTag = self.tag
         core.handshakeOlder = self.newest
         core.handshakeNewer = nil
         if let newest = self.newest {
@@ -86,8 +124,8 @@ struct HandshakeQueue {
 
     /// Removes `core` if it is in the queue.
     mutating func remove(_ core: ConnectionCore) {
-        guard core.inHandshakeQueue else { return }
-        core.inHandshakeQueue = false
+        guard core.handshakeQueueTag == self.tag else { return }
+        core.handshakeQueueTag = 0
         let older = core.handshakeOlder
         let newer = core.handshakeNewer
         if let older {

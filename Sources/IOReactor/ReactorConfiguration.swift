@@ -32,9 +32,10 @@ public struct ReactorConfiguration: Sendable {
     /// Time a client has to finish the TLS handshake.
     public var handshakeTimeout: Duration = .seconds(10)
     /// Connections still in their TLS handshake (not yet authenticated), over all loops; each loop
-    /// has an equal share. When a loop's share is full, a new connection evicts that loop's oldest
-    /// handshaking connection instead of being refused, so clients that never finish a handshake
-    /// cannot lock others out. Authenticated connections are never evicted.
+    /// has an equal share. When a loop's share is full, a new connection evicts one of that loop's
+    /// handshaking connections instead of being refused (the oldest that has sent nothing, else the
+    /// oldest), so clients that never finish a handshake cannot lock others out. Authenticated
+    /// connections are never evicted.
     public var maxHandshakingConnections: Int = 1_000
     /// Connections in their handshake from one source (an IPv4 address or an IPv6 /64) at once;
     /// further ones from that source are closed at accept. Authenticated connections do not count.

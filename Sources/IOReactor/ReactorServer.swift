@@ -36,8 +36,8 @@ public final class ReactorServer: Sendable {
         var connections: [ObjectIdentifier: ConnectionCore] = [:] {
             didSet { if self.connections.isEmpty { self.resumeDrainWaiter() } }
         }
-        /// Connections in their handshake, oldest first.
-        var handshakes = HandshakeQueue()
+        /// Connections in their handshake, silent and talking, oldest first.
+        var handshakes = HandshakeQueues()
         var draining = false
         var deadlinePassed = false
         private var drainWaiter: UnsafeContinuation<Void, Never>?
@@ -240,11 +240,12 @@ public final class ReactorServer: Sendable {
                     _ = Glibc.close(fd)
                     continue
                 }
-                // At the connection limit or with the loop's handshake share full, the oldest
-                // handshaking connection of this loop makes room; an authenticated one never does.
+                // At the connection limit or with the loop's handshake share full, a handshaking
+                // connection of this loop makes room (the oldest that sent nothing, else the
+                // oldest); an authenticated one never does.
                 var evict = state.handshakes.count >= share
                 if self.active.add(1, ordering: .relaxed).newValue > maxConnections {
-                    if state.handshakes.oldest == nil {
+                    if state.handshakes.evictionCandidate == nil {
                         self.active.subtract(1, ordering: .relaxed)
                         self.refused.add(1, ordering: .relaxed)
                         if let source { self.sources.release(source) }
@@ -253,7 +254,7 @@ public final class ReactorServer: Sendable {
                     }
                     evict = true
                 }
-                if evict, let victim = state.handshakes.oldest {
+                if evict, let victim = state.handshakes.evictionCandidate {
                     state.handshakes.remove(victim)
                     victim.evict()
                     self.counters.evicted.add(1, ordering: .relaxed)
@@ -263,6 +264,7 @@ public final class ReactorServer: Sendable {
                 let core = ConnectionCore(loop: loop, fd: fd, limits: underPressure ? pressedLimits : limits, tls: tls)
                 core.source = source
                 state.handshakes.append(core)
+                core.onFirstBytes = { [unowned core] in state.handshakes.promote(core) }
                 state.connections[ObjectIdentifier(core)] = core
                 if state.draining { core.beginDrain() }
                 group.addTask {

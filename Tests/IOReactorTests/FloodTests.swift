@@ -86,6 +86,38 @@ struct FloodTests {
     }
 
     @Test(
+        "a client that has sent its first bytes is not evicted by connections that sent nothing",
+        .timeLimit(.minutes(1)),
+        arguments: allBackends
+    )
+    func silentConnectionsAreEvictedFirst(backend: IOBackendKind) async throws {
+        let limits: (inout ReactorConfiguration) -> Void = {
+            $0.maxHandshakingConnections = 8
+            $0.handshakeTimeout = .seconds(60)
+            $0.handshakeTimeoutUnderPressure = .seconds(60)
+        }
+        try await withServer(backend: backend, tls: try makeServerTLS(), configure: limits) {
+            (server: ReactorServer) async throws in
+            let port = server.port
+            // The start of a TLS record, as a client sends it right after connecting; then a flood
+            // of silent connections, more than the handshake budget, from several sources.
+            let talking = try await onThread { () throws -> UncheckedBox<BlockingClient> in
+                let client = try BlockingClient(port: port)
+                try client.write([0x16, 0x03, 0x01])
+                return UncheckedBox(client)
+            }
+            #expect(try await eventually { server.statistics.accepted >= 1 })
+            let flood = try await onThread { () throws -> UncheckedBox<[BlockingClient]> in
+                UncheckedBox(try (0..<24).map { try BlockingClient(port: port, source: "127.0.0.\(2 + $0 % 6)") })
+            }
+            #expect(try await eventually { server.statistics.accepted >= 25 })
+            #expect(try await eventually { flood.value.filter(\.closedByPeer).count >= 24 - 8 })
+            #expect(server.statistics.evictedHandshakes >= 24 - 8)
+            #expect(!talking.value.closedByPeer)
+        }
+    }
+
+    @Test(
         "one source holds at most its limit of handshakes; further connections are closed at accept",
         .timeLimit(.minutes(1)),
         arguments: allBackends
