@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("handshake-timeout"), help: "Seconds a TLS handshake may take (key handshake-timeout). Default: 10.") var handshakeTimeout: Int?
     @Option(
         name: .customLong("max-handshaking-connections"),
-        help: "Connections in their TLS handshake; when full, a new one evicts the oldest. Default: 1000."
+        help: "Connections in their TLS handshake; when full, new ones evict silent ones first. Default: 1000."
     )
     var maxHandshakingConnections: Int?
     @Option(
