@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -118,6 +119,32 @@ int CKeystorm_peer_address(int fd, char *out, size_t capacity) {
     }
     return 0;
 }
+
+int CKeystorm_peer_source(int fd, uint64_t *high, uint64_t *low) {
+    struct sockaddr_storage storage;
+    socklen_t length = sizeof(storage);
+    if (getpeername(fd, (struct sockaddr *)&storage, &length) != 0) { return -1; }
+    *high = 0;
+    *low = 0;
+    if (storage.ss_family == AF_INET) {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)&storage;
+        *low = 0xffff00000000ULL | (uint64_t)ntohl(v4->sin_addr.s_addr);
+        return 0;
+    }
+    if (storage.ss_family != AF_INET6) { return 0; }
+    const unsigned char *bytes = ((struct sockaddr_in6 *)&storage)->sin6_addr.s6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&storage)->sin6_addr)) {
+        *low = 0xffff00000000ULL | ((uint64_t)bytes[12] << 24) | ((uint64_t)bytes[13] << 16) |
+               ((uint64_t)bytes[14] << 8) | (uint64_t)bytes[15];
+        return 0;
+    }
+    // IPv6: the /64 prefix, since one host or site normally holds a whole /64.
+    for (int i = 0; i < 8; i++) { *high = (*high << 8) | bytes[i]; }
+    *low = 1;  // never equal to an IPv4 key, whose high half is 0
+    return 0;
+}
+
+int CKeystorm_malloc_trim(size_t pad) { return malloc_trim(pad); }
 
 int CKeystorm_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 

@@ -25,10 +25,9 @@ extension ConnectionCore {
             self.handshakeDone = true
             return
         }
-        let tls = try TLSSession(context: context)
-        self.tls = tls
         self.setDeadline(.handshake, after: self.limits.handshakeTimeout)
         defer { self.handshakeDeadline = nil }
+        let tls = try await self.sessionOnFirstBytes(context)
         while true {
             if let failure = self.failure { throw failure }
             ERR_clear_error()
@@ -64,6 +63,35 @@ extension ConnectionCore {
         // From here on, reads and writes rely on the loop thread's error queue being empty between
         // operations (every failure path drains it), which saves an ERR_clear_error per call.
         ERR_clear_error()
+    }
+
+    /// The bytes of the first read of a connection, before it has a TLS session.
+    static let firstReadSize = 512
+
+    /// Waits for the client's first bytes in a small buffer, then creates the TLS session and
+    /// hands it those bytes: a connection that sends nothing holds no OpenSSL state or BIO buffers.
+    nonisolated(nonsending) private func sessionOnFirstBytes(
+        _ context: TLSServerContext
+    ) async throws(IOReactorError) -> TLSSession {
+        if let failure = self.failure { throw failure }
+        let first = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.firstReadSize, alignment: 1)
+        // The receive returns only after its completion, so the kernel is done with `first` here.
+        defer { first.deallocate() }
+        let result = await self.receive(into: first, timeout: nil)
+        if result < 0, let error = self.receiveError(result) { throw error }
+        if let failure = self.failure { throw failure }
+        guard result > 0 else {
+            throw IOReactorError(.handshakeFailed, reason: "the peer closed during the handshake")
+        }
+        let firstBytes = self.onFirstBytes
+        self.onFirstBytes = nil
+        firstBytes?()
+        let tls = try TLSSession(context: context)
+        guard tls.feedInbound(UnsafeRawBufferPointer(rebasing: first[0..<Int(result)])) else {
+            preconditionFailure("the first read is larger than the inbound BIO")
+        }
+        self.tls = tls
+        return tls
     }
 
     /// Receives ciphertext straight into the inbound BIO.

@@ -56,6 +56,16 @@ final class ConnectionCore: @unchecked Sendable {
     var peerCertificate: PeerCertificate?
     var protocolVersion: String?
     private(set) var remoteAddress = ""
+    /// The peer's source while it counts against the per-source handshake limit.
+    var source: SourceKey?
+    /// Links of the loop's ``HandshakeQueue``s: the queue the core is in (0: none) and its neighbours.
+    var handshakeQueueTag: UInt8 = 0
+    var handshakeNewer: ConnectionCore?
+    unowned(unsafe) var handshakeOlder: ConnectionCore?
+    /// `true` once the core was evicted from a full handshake budget.
+    private(set) var evicted = false
+    /// Called once, when the first bytes of a TLS connection arrive.
+    var onFirstBytes: (() -> Void)?
 
     /// Deadlines (monotonic nanoseconds) served by one timer.
     var handshakeDeadline: Int64?
@@ -350,6 +360,24 @@ final class ConnectionCore: @unchecked Sendable {
         self.cancelOperations(.shutdown, send: true)
     }
 
+    /// Ends the connection at another component's request (``ReactorConnectionCloser``): pending
+    /// and later reads and writes fail with ``IOReactorError/Code/closed``.
+    func closeFromOutside(reason: String) {
+        guard self.state != .closing && self.state != .closed else { return }
+        if self.failure == nil { self.failure = IOReactorError(.closed, reason: reason) }
+        self.cancelOperations(.shutdown, send: true)
+    }
+
+    /// Ends a connection still in its handshake to make room for a newer one: no alert, no flush.
+    func evict() {
+        guard self.state != .closed else { return }
+        self.evicted = true
+        if self.failure == nil {
+            self.failure = IOReactorError(.closed, reason: "evicted: the handshake budget is full")
+        }
+        self.cancelOperations(.shutdown, send: true)
+    }
+
     /// Sends close_notify (TLS), flushes within the idle timeout, waits for in-flight operations and
     /// closes the descriptor. Idempotent.
     nonisolated(nonsending) func close() async {
@@ -380,6 +408,7 @@ final class ConnectionCore: @unchecked Sendable {
         if self.scratch.baseAddress != nil { self.scratch.deallocate() }
         self.scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
         self.tls = nil
+        self.onFirstBytes = nil
         self.receiveOp.onComplete = { _, _ in }
         self.sendOp.onComplete = { _, _ in }
     }

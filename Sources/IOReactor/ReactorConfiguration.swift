@@ -31,8 +31,24 @@ public struct ReactorConfiguration: Sendable {
     public var maxConnections: Int = 10_000
     /// Time a client has to finish the TLS handshake.
     public var handshakeTimeout: Duration = .seconds(10)
+    /// Connections still in their TLS handshake (not yet authenticated), over all loops; each loop
+    /// has an equal share. When a loop's share is full, a new connection evicts one of that loop's
+    /// handshaking connections instead of being refused (the oldest that has sent nothing, else the
+    /// oldest), so clients that never finish a handshake cannot lock others out. Authenticated
+    /// connections are never evicted.
+    public var maxHandshakingConnections: Int = 1_000
+    /// Connections in their handshake from one source (an IPv4 address or an IPv6 /64) at once;
+    /// further ones from that source are closed at accept. Authenticated connections do not count.
+    public var maxHandshakesPerSource: Int = 100
+    /// The handshake timeout of connections accepted while a loop's handshake share is at least
+    /// half full (under pressure), instead of ``handshakeTimeout``.
+    public var handshakeTimeoutUnderPressure: Duration = .seconds(2)
     /// Time a read waits for data, and a write waits for the peer to read, before the connection fails.
     public var idleTimeout: Duration = .seconds(120)
+    /// When this many connections closed since the most connections were open, the server asks
+    /// the allocator to give freed memory back to the kernel (`malloc_trim`), at most once a
+    /// second, on a loop thread; glibc keeps freed memory otherwise. 0 turns it off.
+    public var memoryTrimThreshold: Int = 256
     /// Plain-text bytes queued per connection before a writer waits (TLS is bounded by its BIO).
     public var maxBufferedBytes: Int = 64 * 1024
     /// The largest chunk ``ReactorConnection/receive(maxBytes:)`` returns (its scratch buffer).

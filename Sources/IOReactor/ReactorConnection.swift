@@ -125,3 +125,25 @@ public final class ReactorConnection {
 
 @available(*, unavailable)
 extension ReactorConnection: Sendable {}
+
+extension ReactorConnection {
+    /// A handle that closes this connection from any thread, e.g. when the client's admission was
+    /// revoked. Keep it no longer than the connection is served.
+    public var closer: ReactorConnectionCloser { ReactorConnectionCloser(core: self.core) }
+}
+
+/// Closes one connection from any thread: the close is handed to the connection's loop.
+///
+/// The connection's pending and later reads and writes fail with ``IOReactorError/Code/closed``, so its
+/// handler returns and the server closes the socket. No close_notify is sent: the connection may
+/// be in the middle of a message.
+public struct ReactorConnectionCloser: Sendable {
+    let core: ConnectionCore
+
+    /// Hands the close to the connection's loop and returns at once. Idempotent.
+    /// - Parameter reason: Why, as the connection's error reports it (no secrets).
+    public func close(reason: String = "closed by the server") {
+        let core = self.core
+        core.loop.execute { core.closeFromOutside(reason: reason) }
+    }
+}

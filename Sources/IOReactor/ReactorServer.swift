@@ -36,6 +36,8 @@ public final class ReactorServer: Sendable {
         var connections: [ObjectIdentifier: ConnectionCore] = [:] {
             didSet { if self.connections.isEmpty { self.resumeDrainWaiter() } }
         }
+        /// Connections in their handshake, silent and talking, oldest first.
+        var handshakes = HandshakeQueues()
         var draining = false
         var deadlinePassed = false
         private var drainWaiter: UnsafeContinuation<Void, Never>?
@@ -67,6 +69,8 @@ public final class ReactorServer: Sendable {
     private let refused = Atomic<Int>(0)
     private let started = Atomic<Bool>(false)
     private let counters = ReactorCounters()
+    private let sources = SourceTable()
+    private let trimmer: MemoryTrimmer
 
     /// Starts the loops (each creates its ring on its own thread) and binds the listeners.
     /// - Parameter configuration: Address, loops, backend, TLS and limits.
@@ -112,7 +116,8 @@ public final class ReactorServer: Sendable {
                     .systemCall,
                     errno: error,
                     reason: "listen on \(configuration.host):\(configuration.port): \(errnoDescription(error))"
-                        + (error == EADDRINUSE ? " (another process, perhaps another keystorm, is listening there)" : "")
+                        + (error == EADDRINUSE
+                            ? " (another process, perhaps another keystorm, is listening there)" : "")
                 )
             }
             _ = Glibc.close(probe)
@@ -145,6 +150,7 @@ public final class ReactorServer: Sendable {
         self.port = port
         self.backend = kinds[0]
         self.configuration = configuration
+        self.trimmer = MemoryTrimmer(threshold: configuration.memoryTrimThreshold)
         self.states = loops.map { _ in LoopState() }
         configuration.log(
             "listening on \(configuration.host):\(port) with \(loops.count) \(kinds[0]) loop(s)"
@@ -167,7 +173,15 @@ public final class ReactorServer: Sendable {
 
     /// The accept and handshake counters now, for metrics.
     public var statistics: ReactorStatistics {
-        self.counters.snapshot(refused: self.refusedConnections, active: self.activeConnections)
+        var statistics = self.counters.snapshot(refused: self.refusedConnections, active: self.activeConnections)
+        statistics.memoryTrims = self.trimmer.trims
+        return statistics
+    }
+
+    /// Each loop's share of ``ReactorConfiguration/maxHandshakingConnections``.
+    private var handshakeShare: Int {
+        let loops = max(1, self.loops.count)
+        return max(1, (max(1, self.configuration.maxHandshakingConnections) + loops - 1) / loops)
     }
 
     /// Accepts and serves connections until ``shutdown(gracePeriod:)``.
@@ -208,18 +222,49 @@ public final class ReactorServer: Sendable {
         acceptor.start()
         if state.draining { acceptor.stop() }
         let limits = self.configuration.limits
+        var pressedLimits = limits
+        pressedLimits.handshakeTimeout = min(
+            limits.handshakeTimeout,
+            self.configuration.handshakeTimeoutUnderPressure.nanoseconds
+        )
         let tls = self.configuration.tls
         let maxConnections = self.configuration.maxConnections
+        let share = self.handshakeShare
+        let perSource = max(1, self.configuration.maxHandshakesPerSource)
         await withDiscardingTaskGroup { group in
             while let fd = await acceptor.next() {
-                if self.active.add(1, ordering: .relaxed).newValue > maxConnections {
-                    self.active.subtract(1, ordering: .relaxed)
-                    self.refused.add(1, ordering: .relaxed)
+                // Unauthenticated connections of one source hold at most `perSource` handshakes.
+                let source = SourceKey(fd: fd)
+                if let source, !self.sources.reserve(source, limit: perSource) {
+                    self.counters.refusedPerSource.add(1, ordering: .relaxed)
                     _ = Glibc.close(fd)
                     continue
                 }
+                // At the connection limit or with the loop's handshake share full, a handshaking
+                // connection of this loop makes room (the oldest that sent nothing, else the
+                // oldest); an authenticated one never does.
+                var evict = state.handshakes.count >= share
+                if self.active.add(1, ordering: .relaxed).newValue > maxConnections {
+                    if state.handshakes.evictionCandidate == nil {
+                        self.active.subtract(1, ordering: .relaxed)
+                        self.refused.add(1, ordering: .relaxed)
+                        if let source { self.sources.release(source) }
+                        _ = Glibc.close(fd)
+                        continue
+                    }
+                    evict = true
+                }
+                if evict, let victim = state.handshakes.evictionCandidate {
+                    state.handshakes.remove(victim)
+                    victim.evict()
+                    self.counters.evicted.add(1, ordering: .relaxed)
+                }
                 self.counters.accepted.add(1, ordering: .relaxed)
-                let core = ConnectionCore(loop: loop, fd: fd, limits: limits, tls: tls)
+                let underPressure = state.handshakes.count * 2 >= share
+                let core = ConnectionCore(loop: loop, fd: fd, limits: underPressure ? pressedLimits : limits, tls: tls)
+                core.source = source
+                state.handshakes.append(core)
+                core.onFirstBytes = { [unowned core] in state.handshakes.promote(core) }
                 state.connections[ObjectIdentifier(core)] = core
                 if state.draining { core.beginDrain() }
                 group.addTask {
@@ -247,9 +292,11 @@ public final class ReactorServer: Sendable {
             do {
                 do {
                     try await core.handshake()
+                    self.handshakeEnded(core, state: state)
                     self.counters.handshakeSucceeded(resumed: core.tls?.sessionReused ?? false)
                 } catch {
-                    self.counters.handshakeFailed(error)
+                    self.handshakeEnded(core, state: state)
+                    if !core.evicted { self.counters.handshakeFailed(error) }
                     throw error
                 }
                 try await handler(ReactorConnection(core: core))
@@ -262,7 +309,18 @@ public final class ReactorServer: Sendable {
         }
         await core.close()
         state.connections[ObjectIdentifier(core)] = nil
-        self.active.subtract(1, ordering: .relaxed)
+        let open = self.active.subtract(1, ordering: .relaxed).newValue
+        self.trimmer.connectionClosed(open: open, loop: core.loop) { self.activeConnections }
+    }
+
+    /// The connection left its handshake: it no longer counts against the handshake budget or its
+    /// source's limit.
+    private func handshakeEnded(_ core: ConnectionCore, state: LoopState) {
+        state.handshakes.remove(core)
+        if let source = core.source {
+            core.source = nil
+            self.sources.release(source)
+        }
     }
 
     /// Begins a graceful shutdown: stop accepting, let handlers finish their current request

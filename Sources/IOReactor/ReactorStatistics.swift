@@ -20,6 +20,14 @@ public struct ReactorStatistics: Hashable, Sendable {
     public var refused: Int
     /// Connections open now (handshaking or being served).
     public var activeConnections: Int
+    /// Connections closed at accept because their source already had
+    /// ``ReactorConfiguration/maxHandshakesPerSource`` handshakes in progress.
+    public var refusedPerSource: Int
+    /// Handshaking connections evicted to make room for a newer connection (the handshake budget
+    /// or the connection limit was full).
+    public var evictedHandshakes: Int
+    /// Times the server gave freed heap memory back to the kernel after connections closed.
+    public var memoryTrims: Int = 0
     /// Handshakes that completed with a full TLS handshake (or without TLS).
     public var fullHandshakes: Int
     /// Handshakes that resumed a TLS session (ticket or cache).
@@ -37,6 +45,8 @@ public struct ReactorStatistics: Hashable, Sendable {
 /// The atomics behind ``ReactorStatistics``.
 final class ReactorCounters: Sendable {
     let accepted = Atomic<Int>(0)
+    let refusedPerSource = Atomic<Int>(0)
+    let evicted = Atomic<Int>(0)
     let fullHandshakes = Atomic<Int>(0)
     let resumedHandshakes = Atomic<Int>(0)
     let refusedHandshakes = Atomic<Int>(0)
@@ -68,6 +78,8 @@ final class ReactorCounters: Sendable {
             accepted: self.accepted.load(ordering: .relaxed),
             refused: refused,
             activeConnections: active,
+            refusedPerSource: self.refusedPerSource.load(ordering: .relaxed),
+            evictedHandshakes: self.evicted.load(ordering: .relaxed),
             fullHandshakes: self.fullHandshakes.load(ordering: .relaxed),
             resumedHandshakes: self.resumedHandshakes.load(ordering: .relaxed),
             handshakeFailuresRefused: self.refusedHandshakes.load(ordering: .relaxed),

@@ -59,6 +59,14 @@ public final class TLSServerContext: Sendable {
     private let trust: Mutex<TrustSnapshot>
     /// Bytes of each memory-BIO buffer per connection.
     let bioBufferSize: Int
+    private let liveSessions = Atomic<Int>(0)
+
+    /// Connections that hold OpenSSL state (an `SSL` and its BIO pair) now. A connection gets it
+    /// when its first bytes arrive, so connections that send nothing hold none.
+    public var openSessions: Int { self.liveSessions.load(ordering: .relaxed) }
+
+    func sessionOpened() { self.liveSessions.add(1, ordering: .relaxed) }
+    func sessionClosed() { self.liveSessions.subtract(1, ordering: .relaxed) }
 
     /// Parses the certificates and keys and builds the OpenSSL context.
     /// - Parameter configuration: The TLS settings.

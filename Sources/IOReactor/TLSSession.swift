@@ -20,6 +20,7 @@ internal import CKeystorm
 final class TLSSession {
     let ssl: OpaquePointer
     private let network: OpaquePointer
+    private let context: TLSServerContext
 
     /// Creates the `SSL` in server (accept) state over a new BIO pair.
     /// - Parameter context: The shared server context.
@@ -36,11 +37,24 @@ final class TLSSession {
         SSL_set_accept_state(ssl)
         self.ssl = ssl
         self.network = networkBIO
+        self.context = context
+        context.sessionOpened()
     }
 
     deinit {
         SSL_free(self.ssl)  // frees the internal half
         BIO_free(self.network)
+        self.context.sessionClosed()
+    }
+
+    /// Copies ciphertext received before the session existed into the inbound BIO.
+    /// - Returns: `false` when it does not fit (it always does for the first read).
+    func feedInbound(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let space = self.inboundSpace()
+        guard space.count >= bytes.count else { return false }
+        space.copyMemory(from: bytes)
+        self.commitInbound(bytes.count)
+        return true
     }
 
     /// Contiguous free space for received ciphertext; commit what arrived with ``commitInbound(_:)``.

@@ -30,10 +30,17 @@ extension TTLV {
         /// Bytes received but not yet returned as a message.
         public var bufferedByteCount: Int { self.buffer.count - self.consumed }
 
+        /// The bytes of memory the framer's buffer holds (its capacity).
+        public var bufferCapacity: Int { self.buffer.capacity }
+
+        /// The most capacity kept between messages; a larger buffer is freed once it is empty, so
+        /// an idle connection does not keep the memory of its largest message.
+        public static let retainedCapacity = 4096
+
         /// Appends bytes read from the connection.
         public mutating func append(_ bytes: some Sequence<UInt8>) {
             if self.consumed > 0 && self.consumed == self.buffer.count {
-                self.buffer.removeAll(keepingCapacity: true)
+                self.buffer.removeAll(keepingCapacity: self.buffer.capacity <= Self.retainedCapacity)
                 self.consumed = 0
             }
             self.buffer.append(contentsOf: bytes)
@@ -51,14 +58,13 @@ extension TTLV {
                 limits: self.limits,
                 offset: self.consumed
             )
-            guard available >= total else {
-                self.buffer.reserveCapacity(self.consumed + total)
-                return nil
-            }
+            // The buffer grows as bytes arrive, never to the length a header announces: a client
+            // that announces a large message and sends a few bytes holds only what it sent.
+            guard available >= total else { return nil }
             let message = Array(self.buffer[self.consumed..<(self.consumed + total)])
             self.consumed += total
             if self.consumed == self.buffer.count {
-                self.buffer.removeAll(keepingCapacity: self.buffer.capacity <= 64 * 1024)
+                self.buffer.removeAll(keepingCapacity: self.buffer.capacity <= Self.retainedCapacity)
                 self.consumed = 0
             } else if self.consumed >= 64 * 1024 {
                 self.buffer.removeFirst(self.consumed)
@@ -93,7 +99,12 @@ extension TTLV {
         }
         let length = Int(h.4) << 24 | Int(h.5) << 16 | Int(h.6) << 8 | Int(h.7)
         guard length % 8 == 0 else {
-            throw TTLVError(.invalidLength, offset: offset, tag: tag, reason: "structure length \(length) is not a multiple of eight")
+            throw TTLVError(
+                .invalidLength,
+                offset: offset,
+                tag: tag,
+                reason: "structure length \(length) is not a multiple of eight"
+            )
         }
         guard length <= limits.maxMessageSize - TTLV.headerSize else {
             throw TTLVError(

@@ -53,6 +53,31 @@ struct FramerTests {
         #expect(framer.bufferedByteCount == 8)
     }
 
+    /// A header for a Request Message (structure) of `length` bytes of value.
+    static func header(length: Int) -> [UInt8] {
+        [0x42, 0x00, 0x78, 0x01] + withUnsafeBytes(of: UInt32(length).bigEndian, Array.init)
+    }
+
+    @Test func aPartialMessageHoldsWhatArrivedNotWhatItsHeaderAnnounces() throws {
+        var framer = TTLV.Framer()
+        framer.append(Self.header(length: (1 << 20) - 8) + [UInt8](repeating: 0, count: 8))
+        #expect(try framer.nextMessage() == nil)
+        #expect(framer.bufferedByteCount == 16)
+        #expect(framer.bufferCapacity < 4096)
+    }
+
+    @Test func theBufferOfALargeMessageIsFreedOnceItIsTaken() throws {
+        var framer = TTLV.Framer()
+        let large = Self.header(length: 32 * 1024) + [UInt8](repeating: 0, count: 32 * 1024)
+        framer.append(large)
+        #expect(try framer.nextMessage() == large)
+        #expect(framer.bufferCapacity <= TTLV.Framer.retainedCapacity)
+        // Small messages keep their buffer between messages.
+        framer.append(Self.discoverVersions)
+        #expect(try framer.nextMessage() == Self.discoverVersions)
+        #expect(framer.bufferCapacity > 0)
+    }
+
     @Test func limitIsCheckedFromTheHeaderAlone() {
         var framer = TTLV.Framer(limits: TTLVLimits(maxMessageSize: 64))
         framer.append(Self.discoverVersions.prefix(8))

@@ -90,6 +90,11 @@ export KEYSTORM_KEYPROTECT_URL="$KP_URL" KEYSTORM_KEYPROTECT_IAM_URL="$KP_URL/id
 export KEYSTORM_KEYPROTECT_INSTANCE_ID="$INSTANCE" KEYSTORM_KEYPROTECT_API_KEY="$API_KEY"
 ADMIN=()
 if "$KEYSTORM_BIN" serve --help 2>&1 | grep -q -- --admin-listen; then ADMIN=(--admin-listen "127.0.0.1:$ADMIN_PORT"); fi
+# Every simulated host connects from 127.0.0.1: lift the per-source handshake limit (meant for
+# one machine each) so that the storm is not refused by it.
+if "$KEYSTORM_BIN" serve --help 2>&1 | grep -q -- --max-handshakes-per-source; then
+    ADMIN+=(--max-handshakes-per-source 100000)
+fi
 start_keystorm() {  # extra serve arguments
     local log_file
     log_file="$WORK/keystorm-$(date +%s%N).log"

@@ -97,6 +97,11 @@ log "keystorm serve (CPU $SERVER_CPUS, 127.0.0.1:$KEYSTORM_PORT)"
 KS="$WORK/keystorm-data"
 ADMIN=()  # keep the admin listener off the default port, which another server may hold
 if "$KEYSTORM_BIN" serve --help 2>&1 | grep -q -- --admin-listen; then ADMIN=(--admin-listen "127.0.0.1:$ADMIN_PORT"); fi
+# Every simulated host connects from 127.0.0.1: lift the per-source handshake limit (meant for
+# one machine each) so that the storm is not refused by it.
+if "$KEYSTORM_BIN" serve --help 2>&1 | grep -q -- --max-handshakes-per-source; then
+    ADMIN+=(--max-handshakes-per-source 100000)
+fi
 nice -n "$NICE" taskset -c "$SERVER_CPUS" "$KEYSTORM_BIN" serve --data-dir "$KS" --listen "127.0.0.1:$KEYSTORM_PORT" "${ADMIN[@]}" \
     >"$WORK/keystorm.log" 2>&1 &
 PIDS+=($!)

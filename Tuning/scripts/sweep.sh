@@ -86,7 +86,8 @@ env_name() { echo "KEYSTORM_$(echo "$1" | tr 'a-z.-' 'A-Z__')"; }
 
 # start_server [KEY=VALUE ...]: starts keystorm serve with those settings and waits for its port.
 start_server() {
-    local env_args=(KEYSTORM_ADMIN_LISTEN=off)
+    # Every simulated host connects from 127.0.0.1: lift the per-source handshake limit.
+    local env_args=(KEYSTORM_ADMIN_LISTEN=off KEYSTORM_MAX_HANDSHAKES_PER_SOURCE=100000)
     local setting
     for setting in "$@"; do env_args+=("$(env_name "${setting%%=*}")=${setting#*=}"); done
     local config_args=()

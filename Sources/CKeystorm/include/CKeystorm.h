@@ -57,10 +57,19 @@ int CKeystorm_listen(const char *host, int port, int backlog, int reuse_port, in
 int CKeystorm_local_port(int fd);
 /// Writes the numeric peer address of `fd` ("host:port") into `out`. Returns 0 or -1 with errno set.
 int CKeystorm_peer_address(int fd, char *out, size_t capacity);
+/// The source a per-address limit counts `fd`'s peer under: an IPv4 address (also when mapped into
+/// IPv6), or the /64 prefix of an IPv6 address. Returns 0 or -1 with errno set.
+int CKeystorm_peer_source(int fd, uint64_t *high, uint64_t *low);
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC): returns the new fd or -1 with errno set.
 int CKeystorm_accept_nonblocking(int fd);
 /// Sets TCP_NODELAY on a connected socket. Returns 0 or -1 with errno set.
 int CKeystorm_set_nodelay(int fd);
+
+// MARK: - Memory
+
+/// glibc's malloc_trim: returns free heap memory of every arena to the kernel. Returns 1 when some
+/// memory was released.
+int CKeystorm_malloc_trim(size_t pad);
 
 // MARK: - OpenSSL macro wrappers
 

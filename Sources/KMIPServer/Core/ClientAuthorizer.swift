@@ -23,13 +23,20 @@ public final class ClientAuthorizer: Sendable {
     public struct Snapshot: Sendable {
         /// Pinned certificate fingerprint → tenant.
         public var pinned: [String: String]
+        /// Pinned certificate fingerprint → the id of the rule that pins it.
+        public var pinnedRules: [String: String]
         public var rules: [ClientRule]
+        /// The ids of ``rules``.
+        public var ruleIDs: Set<String>
 
         public init(rules: [ClientRule]) {
             self.rules = rules
+            self.ruleIDs = Set(rules.map(\.id))
             self.pinned = [:]
+            self.pinnedRules = [:]
             for rule in rules where rule.kind == .pinnedCertificate {
                 self.pinned[rule.fingerprint.lowercased()] = rule.tenantID
+                self.pinnedRules[rule.fingerprint.lowercased()] = rule.id
             }
         }
     }
@@ -61,11 +68,18 @@ public final class ClientAuthorizer: Sendable {
     public func identify(leafFingerprint: String, issuedBy: (ClientRule) -> Bool) -> ClientIdentity? {
         let leaf = leafFingerprint.lowercased()
         let snapshot = self.current
-        if let tenant = snapshot.pinned[leaf] { return ClientIdentity(tenantID: tenant, fingerprint: leaf) }
+        if let tenant = snapshot.pinned[leaf] {
+            return ClientIdentity(tenantID: tenant, fingerprint: leaf, ruleID: snapshot.pinnedRules[leaf])
+        }
         for rule in snapshot.rules where rule.kind == .trustedCA && issuedBy(rule) {
-            return ClientIdentity(tenantID: rule.tenantID, fingerprint: leaf)
+            return ClientIdentity(tenantID: rule.tenantID, fingerprint: leaf, ruleID: rule.id)
         }
         return nil
+    }
+
+    /// Whether the rule `id` is in force.
+    public func hasRule(id: String) -> Bool {
+        self.snapshot.withLock { $0.ruleIDs.contains(id) }
     }
 
     /// Replaces the rules with `rules` (when the caller already read them).

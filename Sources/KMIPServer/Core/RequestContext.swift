@@ -34,9 +34,13 @@ public struct RequestContext: Sendable {
 public struct ClientIdentity: Hashable, Sendable {
     public var tenantID: String
     public var fingerprint: String
+    /// The client rule that admitted the client (`nil` when no rule did, e.g. in tests): removing
+    /// that rule closes the client's open connections.
+    public var ruleID: String?
 
-    public init(tenantID: String, fingerprint: String) {
+    public init(tenantID: String, fingerprint: String, ruleID: String? = nil) {
         self.tenantID = tenantID
         self.fingerprint = fingerprint
+        self.ruleID = ruleID
     }
 }

@@ -35,6 +35,10 @@ final class ServeAdminOperations: AdminOperations {
     /// The last readiness answer and when it was computed: probes every second cost one
     /// root-key call per tenant at most once a second.
     private let readinessCache = Mutex<(answer: AdminReadiness, at: ContinuousClock.Instant)?>(nil)
+    /// Called after a client rule was removed: takes it out of force and closes its connections.
+    let clientRuleRemoved: @Sendable (String) -> Void
+    /// Called after a tenant's root key was deleted: closes the tenant's connections.
+    let rootKeyDeleted: @Sendable (String) -> Void
 
     init(
         store: any KeyStore,
@@ -43,7 +47,9 @@ final class ServeAdminOperations: AdminOperations {
         keyAccess: KeyAccess,
         executor: BatchExecutor,
         audit: AuditLogFile? = nil,
-        reserve: StorageReserve? = nil
+        reserve: StorageReserve? = nil,
+        clientRuleRemoved: @escaping @Sendable (String) -> Void = { _ in },
+        rootKeyDeleted: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.store = store
         self.rootKeys = rootKeys
@@ -52,6 +58,8 @@ final class ServeAdminOperations: AdminOperations {
         self.executor = executor
         self.audit = audit
         self.reserve = reserve
+        self.clientRuleRemoved = clientRuleRemoved
+        self.rootKeyDeleted = rootKeyDeleted
     }
 
     private var admin: TenantAdmin {
@@ -107,6 +115,7 @@ final class ServeAdminOperations: AdminOperations {
             guard try await self.store.removeClient(id: id) else {
                 throw AdminAPIError(.notFound, "no client rule \(id)")
             }
+            self.clientRuleRemoved(id)
         }
     }
 
@@ -133,6 +142,7 @@ final class ServeAdminOperations: AdminOperations {
             let tenant = try await self.tenant(id)
             try await self.rootKeys.delete(rootKeyID: tenant.rootKey.keyID)
             self.keyAccess.purge(tenantID: id)
+            self.rootKeyDeleted(id)
             Log.info(
                 "admin API: deleted root key \(tenant.rootKey.keyID) of tenant \(id): its keys are crypto-shredded"
             )

@@ -41,6 +41,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event loops (key loops). Default: one per core.") var loops: Int?
     @Option(name: .customLong("max-connections"), help: "Connection limit (key max-connections). Default: 10000.") var maxConnections: Int?
     @Option(name: .customLong("handshake-timeout"), help: "Seconds a TLS handshake may take (key handshake-timeout). Default: 10.") var handshakeTimeout: Int?
+    @Option(
+        name: .customLong("max-handshaking-connections"),
+        help: "Connections in their TLS handshake; when full, new ones evict silent ones first. Default: 1000."
+    )
+    var maxHandshakingConnections: Int?
+    @Option(
+        name: .customLong("max-handshakes-per-source"),
+        help: "Handshakes at once from one IPv4 address or IPv6 /64. Default: 100."
+    )
+    var maxHandshakesPerSource: Int?
+    @Option(
+        name: .customLong("handshake-timeout-under-pressure"),
+        help: "Seconds a TLS handshake may take once the handshake budget is half full. Default: 2."
+    )
+    var handshakeTimeoutUnderPressure: Int?
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may idle (key idle-timeout). Default: 120.") var idleTimeout: Int?
     @Option(name: .customLong("session-tickets"), help: "TLS session tickets per full handshake (key tls.session-tickets). Default: 1.") var sessionTickets: Int?
     @Flag(name: .customLong("legacy-tls12-ciphers"), help: "Also offer AES128/256-SHA256 with RSA key exchange for old vCenters (key tls.legacy-ciphers).")
@@ -114,6 +129,24 @@ struct ServeCommand: AsyncParsableCommand {
         reactor.maxConnections = try settings.integer("max-connections", flag: self.maxConnections, default: 10_000)
         reactor.handshakeTimeout = .seconds(try settings.integer("handshake-timeout", flag: self.handshakeTimeout, default: 10))
         reactor.idleTimeout = .seconds(try settings.integer("idle-timeout", flag: self.idleTimeout, default: 120))
+        reactor.maxHandshakingConnections = try Self.positive(
+            settings.integer("max-handshaking-connections", flag: self.maxHandshakingConnections, default: 1_000),
+            key: "max-handshaking-connections"
+        )
+        reactor.maxHandshakesPerSource = try Self.positive(
+            settings.integer("max-handshakes-per-source", flag: self.maxHandshakesPerSource, default: 100),
+            key: "max-handshakes-per-source"
+        )
+        reactor.handshakeTimeoutUnderPressure = .seconds(
+            try Self.positive(
+                settings.integer(
+                    "handshake-timeout-under-pressure",
+                    flag: self.handshakeTimeoutUnderPressure,
+                    default: 2
+                ),
+                key: "handshake-timeout-under-pressure"
+            )
+        )
         reactor.log = { message in Log.info(message) }
         let server = try await ReactorServer(configuration: reactor)
 
@@ -152,6 +185,10 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: try RootKeyCommand.rewrapConfiguration(settings),
             log: { Log.info($0) }
         )
+        // Open connections close when what admitted them goes: a client rule (TrustState), the
+        // tenant, or the tenant's root key (deleted or disabled).
+        let sweeper = TenantConnectionSweeper(connections: trust.connections, monitor: monitor)
+        sweeper.sweep(try await store.tenants())
         let prewarmer = Prewarmer(store: store, keyAccess: keyAccess)
         let prewarmAtStart = try settings.integer("cache.prewarm", flag: self.cachePrewarm, default: 0)
         let serveMetrics = ServeMetrics()
@@ -166,7 +203,20 @@ struct ServeCommand: AsyncParsableCommand {
                 keyAccess: keyAccess,
                 executor: BatchExecutor(core: core),
                 audit: audit,
-                reserve: reserve
+                reserve: reserve,
+                clientRuleRemoved: { id in
+                    do {
+                        try trust.revoke(ruleID: id)
+                    } catch {
+                        Log.error("applying the removal of client rule \(id) failed: \(error)")
+                    }
+                },
+                rootKeyDeleted: { tenant in
+                    let closed = trust.connections.closeConnections(ofTenants: [tenant])
+                    if closed > 0 {
+                        Log.info("closed \(closed) connection(s) of tenant \(tenant): its root key is deleted")
+                    }
+                }
             ),
             metrics: metricsRegistry,
             beforeScrape: {
@@ -205,6 +255,7 @@ struct ServeCommand: AsyncParsableCommand {
                         try await provider.refresh?()
                         // A root key deleted or disabled by `keystorm root-key` stops serving cached keys too.
                         if let known = provider.knownRootKeys { monitor.observe(known()) }
+                        sweeper.sweep(try await store.tenants())
                         keyAccess.cache.removeExpired()
                     } catch is CancellationError {
                         break
@@ -246,6 +297,13 @@ struct ServeCommand: AsyncParsableCommand {
                         Log.info("refused \(connection.remoteAddress): no client rule admits its certificate")
                         return
                     }
+                    let closer = connection.closer
+                    let registration = trust.connections.register(identity) {
+                        closer.close(reason: "the client's admission was revoked")
+                    }
+                    defer { trust.connections.unregister(registration) }
+                    // A rule removed between `identify` and `register` is caught here.
+                    guard trust.admits(identity) else { return }
                     serveMetrics.connectionOpened()
                     defer { serveMetrics.connectionClosed() }
                     await handler.serve(ReactorByteChannel(connection: connection), client: identity)
@@ -266,6 +324,12 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             Log.error("prewarming tenant \(tenant) failed: \(error)")
         }
+    }
+
+    /// `value`, or a settings error naming `key` when it is not at least 1.
+    static func positive(_ value: Int, key: String) throws -> Int {
+        guard value >= 1 else { throw SettingsError("'\(key)' must be at least 1, not \(value)") }
+        return value
     }
 
     static func hostnames(_ listen: ListenAddress) -> [String] {

@@ -48,7 +48,9 @@ enum KeystormMetrics {
 /// | `keystorm_connections_open` | gauge | connections being served now (after their handshake) |
 /// | `keystorm_connections_total` | counter | `result`: `served`, `no_client_rule` |
 /// | `keystorm_connections_accepted_total` | counter | |
-/// | `keystorm_connections_refused_total` | counter | `reason`: `limit` |
+/// | `keystorm_connections_refused_total` | counter | `reason`: `limit`, `per-source` (handshakes of one source) |
+/// | `keystorm_connections_evicted_total` | counter | handshaking connections evicted for newer ones |
+/// | `keystorm_memory_trims_total` | counter | times freed heap memory was given back after connections closed |
 /// | `keystorm_connections_active` | gauge | connections open in the reactor (handshaking or served) |
 /// | `keystorm_tls_handshakes_total` | counter | `result`: `full`, `resumed` |
 /// | `keystorm_tls_handshake_failures_total` | counter | `reason`: `refused`, `timeout`, `closed`, `other` |
@@ -92,6 +94,9 @@ final class ServeMetrics: Sendable {
         self.activeConnections.record(reactor.activeConnections)
         self.fold("keystorm_connections_accepted_total", [], reactor.accepted)
         self.fold("keystorm_connections_refused_total", [("reason", "limit")], reactor.refused)
+        self.fold("keystorm_connections_refused_total", [("reason", "per-source")], reactor.refusedPerSource)
+        self.fold("keystorm_connections_evicted_total", [], reactor.evictedHandshakes)
+        self.fold("keystorm_memory_trims_total", [], reactor.memoryTrims)
         self.fold("keystorm_tls_handshakes_total", [("result", "full")], reactor.fullHandshakes)
         self.fold("keystorm_tls_handshakes_total", [("result", "resumed")], reactor.resumedHandshakes)
         self.fold("keystorm_tls_handshake_failures_total", [("reason", "refused")], reactor.handshakeFailuresRefused)

@@ -45,14 +45,26 @@ final class BlockingClient {
     let fd: Int32
     private var ssl: OpaquePointer?
 
-    /// Connects to `127.0.0.1:port`.
-    init(port: Int, timeoutSeconds: Int = 30) throws {
+    /// Connects to `127.0.0.1:port`, from `source` (another loopback address such as `127.0.0.2`,
+    /// to act as a different client machine) when given.
+    init(port: Int, timeoutSeconds: Int = 30, source: String? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
         self.fd = fd
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else { throw TestFailure("bind to \(source): errno \(errno)") }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -123,6 +135,13 @@ final class BlockingClient {
             bytes.append(contentsOf: buffer[0..<got])
         }
         return bytes
+    }
+
+    /// `true` when the server closed the connection (end of stream or a reset), without waiting.
+    var closedByPeer: Bool {
+        var byte: UInt8 = 0
+        let got = Glibc.recv(self.fd, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK))
+        return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
     }
 
     /// Reads until the peer closes; returns what arrived.

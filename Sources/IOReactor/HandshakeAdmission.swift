@@ -1,0 +1,145 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+internal import CKeystorm
+internal import Synchronization
+
+/// The source a per-source limit counts a peer under: an IPv4 address, or an IPv6 /64 (one host or
+/// site normally holds a whole /64, so counting single IPv6 addresses would limit nothing).
+struct SourceKey: Hashable {
+    var high: UInt64
+    var low: UInt64
+
+    /// The source of the peer of the connected socket `fd`, `nil` when it cannot be read.
+    init?(fd: Int32) {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        guard CKeystorm_peer_source(fd, &high, &low) == 0 else { return nil }
+        self.high = high
+        self.low = low
+    }
+}
+
+/// How many connections of each source are in their handshake, over all loops.
+///
+/// A `Mutex` because the loops share it; it is taken twice per connection (accept, handshake end).
+final class SourceTable: Sendable {
+    private let counts = Mutex<[SourceKey: Int]>([:])
+
+    /// Counts one more handshake from `source` unless it already has `limit`.
+    /// - Returns: `false` when the source is at its limit (nothing is counted).
+    func reserve(_ source: SourceKey, limit: Int) -> Bool {
+        self.counts.withLock { counts in
+            let count = counts[source, default: 0]
+            guard count < limit else { return false }
+            counts[source] = count + 1
+            return true
+        }
+    }
+
+    /// Ends one handshake from `source`.
+    func release(_ source: SourceKey) {
+        self.counts.withLock { counts in
+            guard let count = counts[source] else { return }
+            counts[source] = count > 1 ? count - 1 : nil
+        }
+    }
+
+    /// The number of sources with a handshake in progress.
+    var sourceCount: Int { self.counts.withLock { $0.count } }
+}
+
+/// One loop's connections in their handshake: those that have sent nothing yet and those that
+/// have, each oldest first. When the loop's handshake share is full, the oldest silent connection
+/// is evicted first: a client that sent its ClientHello is pushed out only by a budget full of
+/// clients that sent bytes too. Loop thread only.
+struct HandshakeQueues {
+    /// Connections that have sent no byte yet.
+    private(set) var silent = HandshakeQueue(tag: 1)
+    /// Connections that have sent bytes.
+    private(set) var talking = HandshakeQueue(tag: 2)
+
+    /// Connections in their handshake.
+    var count: Int { self.silent.count + self.talking.count }
+
+    /// The connection to evict for a newer one: the oldest silent one, else the oldest.
+    var evictionCandidate: ConnectionCore? { self.silent.oldest ?? self.talking.oldest }
+
+    /// Adds a new connection (silent).
+    mutating func append(_ core: ConnectionCore) { self.silent.append(core) }
+
+    /// Moves `core` from the silent to the talking connections (its first bytes arrived).
+    mutating func promote(_ core: ConnectionCore) {
+        guard core.handshakeQueueTag == self.silent.tag else { return }
+        self.silent.remove(core)
+        self.talking.append(core)
+    }
+
+    /// Removes `core`, wherever it is.
+    mutating func remove(_ core: ConnectionCore) {
+        self.silent.remove(core)
+        self.talking.remove(core)
+    }
+}
+
+/// Connections in their handshake, oldest first.
+///
+/// An intrusive doubly linked list through ``ConnectionCore``, so that adding, removing (when a
+/// handshake ends) and taking the oldest are O(1). The list holds its cores strongly from the
+/// oldest one; the links back are `unowned(unsafe)`, valid because a core leaves the list before
+/// the list lets go of it. A core is in at most one list, named by its ``ConnectionCore/handshakeQueueTag``.
+struct HandshakeQueue {
+    let tag: UInt8
+    private(set) var count = 0
+    private(set) var oldest: ConnectionCore?
+    private unowned(unsafe) var newest: ConnectionCore?
+
+    init(tag: UInt8) {
+        precondition(tag != 0, "0 means no queue")
+        self.tag = tag
+    }
+
+    /// Appends `core` as the newest.
+    mutating func append(_ core: ConnectionCore) {
+        precondition(core.handshakeQueueTag == 0)
+        core.handshakeQueueTag = self.tag
+        core.handshakeOlder = self.newest
+        core.handshakeNewer = nil
+        if let newest = self.newest {
+            newest.handshakeNewer = core
+        } else {
+            self.oldest = core
+        }
+        self.newest = core
+        self.count += 1
+    }
+
+    /// Removes `core` if it is in the queue.
+    mutating func remove(_ core: ConnectionCore) {
+        guard core.handshakeQueueTag == self.tag else { return }
+        core.handshakeQueueTag = 0
+        let older = core.handshakeOlder
+        let newer = core.handshakeNewer
+        if let older {
+            older.handshakeNewer = newer
+        } else {
+            self.oldest = newer
+        }
+        if let newer {
+            newer.handshakeOlder = older
+        } else {
+            self.newest = older
+        }
+        core.handshakeOlder = nil
+        core.handshakeNewer = nil
+        self.count -= 1
+    }
+}
