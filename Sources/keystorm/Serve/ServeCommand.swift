@@ -49,6 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
     var refreshInterval: Int?
     @Option(name: .customLong("root-keys-poll-interval"), help: "How often every tenant's root key is checked in its service, e.g. 30s (key root-keys.poll-interval). Default: 30s; Local also every refresh.")
     var pollInterval: String?
+    @Option(name: .customLong("locate-max-items"), help: "The most identifiers one Locate returns, whatever Maximum Items asks for (key locate.max-items). Default: 1000.")
+    var locateMaxItems: Int?
     @Option(name: .customLong("cache-prewarm"), help: "Unwrap each tenant's N most recent keys into the cache at start (key cache.prewarm). Default: 0.")
     var cachePrewarm: Int?
 
@@ -114,10 +116,14 @@ struct ServeCommand: AsyncParsableCommand {
 
         // Key cache and unwrap batcher: the provider's defaults, then the cache.* and unwrap.* settings.
         let keyAccess = KeyAccess(service: rootKeys, configuration: accessConfiguration)
+        var kmip = KMIPServerConfiguration()
+        kmip.maxLocateItems = try settings.integer("locate.max-items", flag: self.locateMaxItems, default: kmip.maxLocateItems)
+        guard kmip.maxLocateItems >= 1 else { throw SettingsError("'locate.max-items' must be at least 1") }
         let core = KMIPServerCore(
             store: store,
             rootKeys: rootKeys,
             audit: try AuditLogFile(path: directory.auditPath),
+            configuration: kmip,
             clock: { Int64(Date().timeIntervalSince1970) },
             makeIdentifier: { UUID().uuidString.lowercased() },
             keyAccess: keyAccess
