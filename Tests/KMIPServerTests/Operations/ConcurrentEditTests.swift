@@ -116,4 +116,31 @@ struct ConcurrentEditTests {
                 + modified
         )
     }
+
+    @Test(arguments: [ProtocolVersion.v1_4, .v2_1])
+    func anEditThatKeepsLosingSaysSoAndIsNoStoreError(version: ProtocolVersion) async throws {
+        let server = try await TestServer.make()
+        let uid = try await server.createKey(version: version)
+        guard case .text(let text) = uid else { throw TestServerError(reason: "no text identifier") }
+        // Every update loses to a (pretend) concurrent writer.
+        let store = RecordingKeyStore(base: server.store, conflictOnUpdate: true)
+        let metrics = TestMetrics()
+        let core = KMIPServerCore(
+            store: store,
+            rootKeys: server.rootKeys,
+            audit: nil,
+            clock: { server.clock.now },
+            makeIdentifier: { "unused" }
+        )
+        let executor = BatchExecutor(core: core, metrics: metrics)
+        let item = try await Self.call(
+            executor,
+            AddAttributeRequest(uniqueIdentifier: uid, attribute: .custom("x-Added", .textString("value"))),
+            version: version
+        )
+        expectFailure(item, .generalFailure)
+        #expect(item.resultMessage == "concurrent update of \(text); retry")
+        #expect(store.updates == 16)
+        #expect(metrics.counters.filter { $0.label == KMIPMetricNames.storeErrors }.allSatisfy { $0.totalValue == 0 })
+    }
 }
