@@ -26,7 +26,7 @@ final class RecordingKeyStore: KeyStore {
 
     let base: any KeyStore
     let conflictOnUpdate: Bool
-    private let recorded = Mutex<(listings: [Listing], updates: Int)>(([], 0))
+    private let recorded = Mutex<(listings: [Listing], updates: Int, conflicts: Int)>(([], 0, 0))
 
     init(base: any KeyStore, conflictOnUpdate: Bool = false) {
         self.base = base
@@ -35,7 +35,9 @@ final class RecordingKeyStore: KeyStore {
 
     var listings: [Listing] { self.recorded.withLock { $0.listings } }
     var updates: Int { self.recorded.withLock { $0.updates } }
-    func reset() { self.recorded.withLock { $0 = ([], 0) } }
+    /// Updates that lost an optimistic-revision race (in the real store, or by `conflictOnUpdate`).
+    var conflicts: Int { self.recorded.withLock { $0.conflicts } }
+    func reset() { self.recorded.withLock { $0 = ([], 0, 0) } }
 
     func createTenant(_ tenant: Tenant) async throws { try await self.base.createTenant(tenant) }
     func tenant(id: String) async throws -> Tenant? { try await self.base.tenant(id: id) }
@@ -52,10 +54,15 @@ final class RecordingKeyStore: KeyStore {
 
     func update(_ object: StoredObject, expectedRevision: Int64) async throws {
         self.recorded.withLock { $0.updates += 1 }
-        if self.conflictOnUpdate {
-            throw KeyStoreError(.conflict, reason: "object \(object.uniqueIdentifier) changed (test)")
+        do {
+            if self.conflictOnUpdate {
+                throw KeyStoreError(.conflict, reason: "object \(object.uniqueIdentifier) changed (test)")
+            }
+            try await self.base.update(object, expectedRevision: expectedRevision)
+        } catch KeyStoreError.conflict {
+            self.recorded.withLock { $0.conflicts += 1 }
+            throw KeyStoreError(.conflict, reason: "object \(object.uniqueIdentifier) changed")
         }
-        try await self.base.update(object, expectedRevision: expectedRevision)
     }
 
     func objects(tenantID: String, matching query: ObjectQuery) async throws -> ObjectPage {

@@ -31,6 +31,8 @@ public struct KMIPServerCore: Sendable {
     /// Where store timings and errors are reported: the process-wide factory, or the one a
     /// ``BatchExecutor`` was given.
     var metrics: KMIPMetrics = .shared
+    /// Queues this process's concurrent edits of one object (see ``edit(_:_:_:)``).
+    let edits = EditSerializer()
 
     public init(
         store: any KeyStore,
@@ -83,15 +85,19 @@ extension KMIPServerCore {
     }
 
     /// How many times ``edit(_:_:_:)`` applies a change before it gives up on an object other
-    /// requests keep changing. A request that loses a race loses it to a request that then
-    /// finishes, so `n` concurrent edits of one object all succeed when `n` is at most this.
+    /// writers keep changing. Edits in this process take turns, so only a writer elsewhere (another
+    /// Keystorm process on the same store) or an internal update (clearing Fresh, storing a
+    /// re-wrapped key) can make an attempt lose.
     static let editAttempts = 16
 
-    /// Applies `change` to `record` and writes it, durable when this returns. When another request
-    /// changed the object since it was read (an optimistic-revision conflict), it re-reads the
-    /// object and applies `change` again, which re-checks every rule the change checks, at most
-    /// ``editAttempts`` times in all, with a short random pause between attempts so that
-    /// contenders spread out. A lost race is not a store failure and is not counted as one.
+    /// Applies `change` to `record` and writes it, durable when this returns.
+    ///
+    /// Edits of one object in this process take turns (``EditSerializer``); one that waited for
+    /// another re-reads the object first. When the object still changed since it was read (an
+    /// optimistic-revision conflict), it re-reads the object and applies `change` again, which
+    /// re-checks every rule the change checks, at most ``editAttempts`` times in all, with a
+    /// short random pause between attempts. A lost race is not a store failure and is not counted
+    /// as one.
     ///
     /// - Parameters:
     ///   - record: The object as the request read it (through ``target(_:_:_:)``).
@@ -106,18 +112,22 @@ extension KMIPServerCore {
         _ context: RequestContext,
         _ change: (inout ObjectRecord) async throws(KMIPError) -> R
     ) async throws(KMIPError) -> R {
-        var current = record
-        for attempt in 1...Self.editAttempts {
-            var edited = current
-            let result = try await change(&edited)
-            if try await self.saveIfUnchanged(edited) { return result }
-            guard attempt < Self.editAttempts else { break }
-            // Up to a millisecond per attempt so far; Task.sleep suspends, it does not block.
-            try? await Task.sleep(for: .microseconds(Int.random(in: 0...(attempt * 1_000))))
+        let uid = record.uniqueIdentifier
+        return try await self.edits.exclusively(tenantID: context.tenantID, uniqueIdentifier: uid) {
+            waited throws(KMIPError) in
             var scratch = BatchState()
-            current = try await self.target(.text(record.uniqueIdentifier), context, &scratch)
+            var current = waited ? try await self.target(.text(uid), context, &scratch) : record
+            for attempt in 1...Self.editAttempts {
+                var edited = current
+                let result = try await change(&edited)
+                if try await self.saveIfUnchanged(edited) { return result }
+                guard attempt < Self.editAttempts else { break }
+                // Up to a millisecond per attempt so far; Task.sleep suspends, it does not block.
+                try? await Task.sleep(for: .microseconds(Int.random(in: 0...(attempt * 1_000))))
+                current = try await self.target(.text(uid), context, &scratch)
+            }
+            throw KMIPError(.generalFailure, "concurrent update of \(uid); retry")
         }
-        throw KMIPError(.generalFailure, "concurrent update of \(record.uniqueIdentifier); retry")
     }
 
     /// Writes a changed object unless another request changed it since it was read: `false` then.
