@@ -92,7 +92,10 @@ let package = Package(
         ),
         .testTarget(
             name: "KMIPServerTests",
-            dependencies: ["KMIPServer", "KMIPModel", "KMIPCodec", "KeyStore", "RootKeys", "KeystormTestSupport"],
+            dependencies: [
+                "KMIPServer", "KMIPModel", "KMIPCodec", "KeyStore", "RootKeys", "KeystormTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The server and operator commands: the composition root, the only target that sees both

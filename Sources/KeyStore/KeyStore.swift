@@ -51,9 +51,19 @@ public protocol KeyStore: Sendable {
     /// becomes `expectedRevision + 1`. Throws `KeyStoreError.conflict` otherwise, and
     /// `KeyStoreError.notFound` when it does not exist.
     func update(_ object: StoredObject, expectedRevision: Int64) async throws
-    /// The objects of a tenant that match `query`, in creation order, after skipping
-    /// `query.offset` and returning at most `query.limit`.
+    /// The objects of a tenant that match `query`, in creation order (newest first with
+    /// `query.newestFirst`), after skipping `query.offset` and returning at most `query.limit`.
     func objects(tenantID: String, matching query: ObjectQuery) async throws -> ObjectPage
+    /// The objects of a tenant that match `query` and `scan.predicate`, in the order of `query`,
+    /// after skipping `query.offset` matches and returning at most `query.limit`.
+    ///
+    /// The store reads the candidates in chunks of `scan.chunkSize` (keyset pagination, one
+    /// short read transaction each) and runs the predicate on its own threads, never on the
+    /// caller's executor. It stops reading once the page is full, unless `scan.countsEveryMatch`;
+    /// so memory is bounded by the chunk and the page, not by the tenant's number of objects.
+    /// ``ObjectPage/totalMatches`` counts every match when the scan read every candidate, and the
+    /// matches up to the end of the page otherwise (``ObjectPage/isCountComplete`` says which).
+    func objects(tenantID: String, matching query: ObjectQuery, scan: ObjectScan) async throws -> ObjectPage
     /// Objects whose key material is wrapped under an older root-key version than `version`
     /// (for the background re-wrap job), at most `limit`.
     func objectsNeedingRewrap(tenantID: String, currentVersion: Int, limit: Int) async throws -> [StoredObject]
@@ -200,6 +210,9 @@ public struct ObjectQuery: Hashable, Sendable {
     public var name: String?
     /// Objects created at or after this time (seconds).
     public var createdSince: Int64?
+    /// The most recently created first (then the most recently inserted); oldest first when
+    /// `false`.
+    public var newestFirst: Bool
     public var offset: Int
     public var limit: Int?
 
@@ -208,6 +221,7 @@ public struct ObjectQuery: Hashable, Sendable {
         states: Set<UInt32>? = nil,
         name: String? = nil,
         createdSince: Int64? = nil,
+        newestFirst: Bool = false,
         offset: Int = 0,
         limit: Int? = nil
     ) {
@@ -215,18 +229,59 @@ public struct ObjectQuery: Hashable, Sendable {
         self.states = states
         self.name = name
         self.createdSince = createdSince
+        self.newestFirst = newestFirst
         self.offset = offset
         self.limit = limit
+    }
+}
+
+/// How ``KeyStore/objects(tenantID:matching:scan:)`` matches what the store cannot filter itself
+/// (attributes inside the opaque encoding).
+public struct ObjectScan: Sendable {
+    /// The most rows one read transaction reads (at least 1).
+    public var chunkSize: Int
+    /// Whether to read every candidate after the page is full, to count every match (KMIP
+    /// Located Items); otherwise the scan stops at the end of the page.
+    public var countsEveryMatch: Bool
+    /// Whether an object matches. It runs on the store's threads; an error fails the listing.
+    public var predicate: @Sendable (StoredObject) throws -> Bool
+
+    public init(
+        chunkSize: Int = 256,
+        countsEveryMatch: Bool = false,
+        predicate: @escaping @Sendable (StoredObject) throws -> Bool
+    ) {
+        self.chunkSize = chunkSize
+        self.countsEveryMatch = countsEveryMatch
+        self.predicate = predicate
     }
 }
 
 /// A page of a listing, with the total number of matches before offset and limit.
 public struct ObjectPage: Hashable, Sendable {
     public var objects: [StoredObject]
+    /// Every match (before offset and limit) when ``isCountComplete``; otherwise the matches up
+    /// to the end of the page, a lower bound.
     public var totalMatches: Int
+    /// Whether ``totalMatches`` counts every match.
+    public var isCountComplete: Bool
+    /// The `objects` rows the store read to answer: the page itself for a listing the store filters
+    /// alone, every candidate scanned for a ``KeyStore/objects(tenantID:matching:scan:)``.
+    public var rowsRead: Int
+    /// The most rows one read transaction read.
+    public var largestChunk: Int
 
-    public init(objects: [StoredObject], totalMatches: Int) {
+    public init(
+        objects: [StoredObject],
+        totalMatches: Int,
+        isCountComplete: Bool = true,
+        rowsRead: Int? = nil,
+        largestChunk: Int? = nil
+    ) {
         self.objects = objects
         self.totalMatches = totalMatches
+        self.isCountComplete = isCountComplete
+        self.rowsRead = rowsRead ?? objects.count
+        self.largestChunk = largestChunk ?? objects.count
     }
 }

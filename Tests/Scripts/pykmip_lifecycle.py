@@ -12,8 +12,12 @@
 """A key's lifecycle with PyKMIP's ProxyKmipClient against a live Keystorm server.
 
     pykmip_lifecycle.py --port P --ca server-ca.pem --cert client.pem --key client.key
-        create AES-256 (named), get (32 bytes), get_attributes, locate by name, activate,
-        revoke, destroy; get after destroy must fail with Item Not Found. Exit 0 when all hold.
+        create AES-256 (named), get (32 bytes), get_attributes (named and all of them, which
+        PyKMIP's default KMIP 1.2 must decode), locate by name, activate, revoke, destroy; get
+        after destroy must fail with Item Not Found. Then, at KMIP 2.0: create a named key,
+        delete its Name through an Attribute Reference {Vendor Identification "", Attribute Name
+        "Name"} (as PyKMIP names standard attributes); get_attributes by name, before and after.
+        Exit 0 when all hold.
 
     pykmip_lifecycle.py ... --expect-refused
         the client certificate is not on the server's allow-list: the TLS handshake must fail
@@ -32,12 +36,13 @@ import tempfile
 import uuid
 
 from kmip import enums
+from kmip.core import objects
 from kmip.core.factories import attributes as attribute_factories
 from kmip.pie import client as pie_client
 from kmip.pie import exceptions as pie_exceptions
 
 
-def make_client(args, directory):
+def make_client(args, directory, kmip_version=None):
     config = os.path.join(directory, "pykmip.conf")
     with open(config, "w") as handle:
         handle.write(
@@ -58,6 +63,7 @@ def make_client(args, directory):
         ssl_version=args.ssl_version,
         config="client",
         config_file=config,
+        kmip_version=kmip_version,
     )
 
 
@@ -93,6 +99,14 @@ def lifecycle(client):
     check(values["Name"].name_value.value == name, "get_attributes: Name")
     check(values["State"].value == enums.State.PRE_ACTIVE, "get_attributes: State Pre-Active")
 
+    # Every attribute, in PyKMIP's default KMIP 1.2: only attributes 1.2 defines (no Random
+    # Number Generator, a 1.3 attribute PyKMIP cannot decode at 1.2).
+    got_uid, attributes = client.get_attributes(uid)
+    everything = attribute_map(attributes)
+    check(got_uid == uid, f"get_attributes (all, KMIP 1.2): {len(attributes)} attributes")
+    check(everything["Name"].name_value.value == name, "get_attributes (all, KMIP 1.2): Name")
+    check("Random Number Generator" not in everything, "get_attributes (all, KMIP 1.2): no Random Number Generator")
+
     located = client.locate(attributes=[factory.create_attribute(enums.AttributeType.NAME, name)])
     check(located == [uid], f"locate by name: {located}")
 
@@ -113,6 +127,28 @@ def lifecycle(client):
         check(failure.reason == enums.ResultReason.ITEM_NOT_FOUND, f"get after destroy fails: {failure}")
     else:
         raise AssertionError("get after destroy succeeded")
+
+
+def kmip_2_0(client):
+    name = "pykmip-2.0-" + uuid.uuid4().hex
+    uid = client.create(enums.CryptographicAlgorithm.AES, 256, name=name)
+    check(bool(uid), f"KMIP 2.0: create AES-256 '{name}' -> {uid}")
+
+    # By name: PyKMIP sends Attribute References {"", "Name"}. (Not every attribute: PyKMIP 0.11
+    # cannot decode the Random Number Generator, which KMIP 2.0 defines.)
+    _, attributes = client.get_attributes(uid, ["Name", "State"])
+    names = [attribute.attribute_name.value for attribute in attributes]
+    check(names.count("Name") == 1 and "State" in names, f"KMIP 2.0: get_attributes Name, State: {names}")
+
+    reference = objects.AttributeReference(vendor_identification="", attribute_name="Name")
+    deleted_uid, _ = client.delete_attribute(uid, attribute_reference=reference)
+    check(deleted_uid == uid, "KMIP 2.0: delete_attribute by reference {'', 'Name'}")
+
+    _, attributes = client.get_attributes(uid, ["Name", "State"])
+    names = [attribute.attribute_name.value for attribute in attributes]
+    check(names == ["State"], f"KMIP 2.0: get_attributes Name, State: the Name is gone: {names}")
+    client.destroy(uid)
+    print("ok: KMIP 2.0: destroy", flush=True)
 
 
 def refused(args, directory):
@@ -162,6 +198,9 @@ def main():
         client = make_client(args, directory)
         with client:
             lifecycle(client)
+        client = make_client(args, directory, kmip_version=enums.KMIPVersion.KMIP_2_0)
+        with client:
+            kmip_2_0(client)
     print("PyKMIP lifecycle: passed", flush=True)
     return 0
 

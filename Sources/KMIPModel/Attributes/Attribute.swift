@@ -35,6 +35,24 @@ public enum AttributeName: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Maps a 2.x {Vendor Identification, Attribute Name} pair (an Attribute Reference, or a
+    /// vendor Attribute). An empty Vendor Identification names a standard attribute by its
+    /// specification name (KMIP 2.0 Attribute Reference; PyKMIP names `Name` this way); an
+    /// unknown name stays unrecognized.
+    public init(vendorIdentification vendor: String, name: String) {
+        guard vendor.isEmpty else {
+            self = .vendor(identification: vendor, name: name)
+            return
+        }
+        if let tag = KMIPAttributeTags.tag(v1Name: name) ?? KMIPTags.tag(named: name),
+            KMIPAttributeTags.isAttribute(tag)
+        {
+            self = .standard(tag)
+        } else {
+            self = AttributeName(v1Name: name)
+        }
+    }
+
     /// The 1.x text form: the specification's attribute name, or `x-Name` for a custom attribute.
     public var v1Name: String {
         switch self {
@@ -94,7 +112,7 @@ extension Attribute: KMIPStructure {
     public init(from reader: inout KMIPStructureReader) throws(TTLVError) {
         if let vendor = try reader.textString(.vendorIdentification) {
             let name = try reader.required(try reader.textString(.attributeName), .attributeName)
-            self.name = .vendor(identification: vendor, name: name)
+            self.name = AttributeName(vendorIdentification: vendor, name: name)
             self.index = nil
         } else {
             let name = try reader.required(try reader.textString(.attributeName), .attributeName)

@@ -28,7 +28,8 @@ extension KMIPStructureReader {
         return names
     }
 
-    /// Reads one 2.x Attribute Reference.
+    /// Reads one 2.x Attribute Reference: a standard attribute by tag, or by name with an empty
+    /// Vendor Identification; otherwise a vendor attribute.
     public func attributeReference(at index: Int) throws(TTLVError) -> AttributeName {
         let node = self.document.nodes[index]
         switch node.type {
@@ -39,9 +40,14 @@ extension KMIPStructureReader {
             let vendor = try inner.required(try inner.textString(.vendorIdentification), .vendorIdentification)
             let name = try inner.required(try inner.textString(.attributeName), .attributeName)
             try inner.finish()
-            return .vendor(identification: vendor, name: name)
+            return AttributeName(vendorIdentification: vendor, name: name)
         default:
-            throw TTLVError(.unexpectedType, offset: node.offset, tag: node.tag, reason: "an Attribute Reference is an Enumeration or a structure")
+            throw TTLVError(
+                .unexpectedType,
+                offset: node.offset,
+                tag: node.tag,
+                reason: "an Attribute Reference is an Enumeration or a structure"
+            )
         }
     }
 }

@@ -41,6 +41,18 @@ public enum KMIPAttributeTags {
         "Certificate Subject CN",
     ]
 
+    /// The KMIP 1.x minor version that added each 1.x attribute newer than KMIP 1.0: KMIP 1.1
+    /// §3.8-3.12 and §3.34, KMIP 1.2 §3.36-3.39, KMIP 1.3 §3.40, KMIP 1.4 §3.41-3.47. Every other
+    /// name of ``v1Names`` is a KMIP 1.0 attribute.
+    static let v1MinorAdded: [String: Int32] = [
+        "Certificate Length": 1, "X.509 Certificate Identifier": 1, "X.509 Certificate Subject": 1,
+        "X.509 Certificate Issuer": 1, "Digital Signature Algorithm": 1, "Fresh": 1,
+        "Alternative Name": 2, "Key Value Present": 2, "Key Value Location": 2, "Original Creation Date": 2,
+        "Random Number Generator": 3,
+        "PKCS#12 Friendly Name": 4, "Description": 4, "Comment": 4, "Sensitive": 4, "Always Sensitive": 4,
+        "Extractable": 4, "Never Extractable": 4,
+    ]
+
     private static let byV1Name: [String: TTLVTag] = {
         var table: [String: TTLVTag] = [:]
         for name in v1Names {
@@ -72,4 +84,17 @@ public enum KMIPAttributeTags {
 
     /// Whether `tag` is a standard attribute.
     public static func isAttribute(_ tag: TTLVTag) -> Bool { all.contains(tag) }
+
+    /// Whether protocol `version` defines the standard attribute `tag`, so that a client of that
+    /// version can decode it.
+    ///
+    /// KMIP 1.x: the attributes of that minor version's §3 (Random Number Generator from 1.3,
+    /// Sensitive from 1.4, ...). KMIP 2.x: the attributes of KMIP 2.1 §4 that its tag table lists;
+    /// the 1.x-only Certificate Identifier, Certificate Subject, Certificate Issuer, Operation
+    /// Policy Name and Custom Attribute are reserved there (KMIP 2.0 §10.1.2).
+    public static func isDefined(_ tag: TTLVTag, in version: ProtocolVersion) -> Bool {
+        guard version.major < 2 else { return all.contains(tag) && KMIPTags.versions(of: tag).contains(.kmip21) }
+        guard let name = v1NameByTag[tag] else { return false }
+        return v1MinorAdded[name, default: 0] <= version.minor
+    }
 }

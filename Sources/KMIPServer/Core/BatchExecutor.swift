@@ -38,8 +38,11 @@ public struct BatchExecutor: Sendable {
 
     /// An executor that reports `keystorm_kmip_*` and `keystorm_store_*` to `metrics` (tests).
     public init(core: KMIPServerCore, metrics: any MetricsFactory) {
+        let metrics = KMIPMetrics(factory: metrics)
+        var core = core
+        core.metrics = metrics
         self.core = core
-        self.metrics = KMIPMetrics(factory: metrics)
+        self.metrics = metrics
     }
 
     /// Processes one framed request message for an authenticated client.

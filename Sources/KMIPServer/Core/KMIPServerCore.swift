@@ -31,6 +31,11 @@ public struct KMIPServerCore: Sendable {
     /// Refuses operations that grow the store while the data disk is below its reserve; `nil`
     /// never refuses.
     public let storageReserve: StorageReserve?
+    /// Where store timings and errors are reported: the process-wide factory, or the one a
+    /// ``BatchExecutor`` was given.
+    var metrics: KMIPMetrics = .shared
+    /// Queues this process's concurrent edits of one object (see ``edit(_:_:_:)``).
+    let edits = EditSerializer()
 
     public init(
         store: any KeyStore,
@@ -57,17 +62,29 @@ public struct KMIPServerCore: Sendable {
 
 extension KMIPServerCore {
     /// Runs a store call, turning its failures into General Failure without leaking details.
-    /// Times it as `keystorm_store_duration_seconds{operation}`.
+    /// Times it as `keystorm_store_duration_seconds{operation}`; a failure other than a lost
+    /// optimistic-revision race counts in `keystorm_store_errors_total{operation}`.
     func storage<T>(_ what: String, operation: String = "query", _ body: () async throws -> T) async throws(KMIPError) -> T {
         let start = ContinuousClock.now
         do {
             let value = try await body()
-            KMIPMetrics.shared.store(operation, failed: false, elapsed: ContinuousClock.now - start)
+            self.metrics.store(operation, failed: false, elapsed: ContinuousClock.now - start)
             return value
+        } catch KeyStoreError.conflict {
+            // Another request changed the object first: the store did its job.
+            self.metrics.store(operation, failed: false, elapsed: ContinuousClock.now - start)
+            throw KMIPError(.generalFailure, "concurrent update while \(what); retry")
         } catch {
-            KMIPMetrics.shared.store(operation, failed: true, elapsed: ContinuousClock.now - start)
-            throw KMIPError(.generalFailure, "\(what) failed in the key store")
+            self.metrics.store(operation, failed: true, elapsed: ContinuousClock.now - start)
+            throw KMIPError(.generalFailure, "\(what) failed in the key store\(Self.diskFullNote(error))")
         }
+    }
+
+    /// ": the server's data disk is full" when a store error says so; the error's own text (paths,
+    /// SQLite codes) stays in the server's log, never in an answer.
+    static func diskFullNote(_ error: any Error) -> String {
+        guard let error = error as? KeyStoreError, error.reason.contains("is full)") else { return "" }
+        return ": the server's data disk is full"
     }
 
     /// The tenant's object `uid`; another tenant's object is Item Not Found.
@@ -79,11 +96,49 @@ extension KMIPServerCore {
         return try ObjectRecord(stored: stored)
     }
 
-    /// Writes a changed object; durable when this returns.
-    func save(_ record: ObjectRecord) async throws(KMIPError) {
-        let stored = record.encodedForStore()
-        try await self.storage("updating \(record.uniqueIdentifier)", operation: "update") {
-            try await self.store.update(stored, expectedRevision: record.stored.revision)
+    /// How many times ``edit(_:_:_:)`` applies a change before it gives up on an object other
+    /// writers keep changing. Edits in this process take turns, so only a writer elsewhere (another
+    /// Keystorm process on the same store) or an internal update (clearing Fresh, storing a
+    /// re-wrapped key) can make an attempt lose.
+    static let editAttempts = 16
+
+    /// Applies `change` to `record` and writes it, durable when this returns.
+    ///
+    /// Edits of one object in this process take turns (``EditSerializer``); one that waited for
+    /// another re-reads the object first. When the object still changed since it was read (an
+    /// optimistic-revision conflict), it re-reads the object and applies `change` again, which
+    /// re-checks every rule the change checks, at most ``editAttempts`` times in all, with a
+    /// short random pause between attempts. A lost race is not a store failure and is not counted
+    /// as one.
+    ///
+    /// - Parameters:
+    ///   - record: The object as the request read it (through ``target(_:_:_:)``).
+    ///   - context: The request's tenant, version and time.
+    ///   - change: Edits the object and returns the operation's result; it may run several times,
+    ///     each time on a fresh copy.
+    /// - Returns: The result of the `change` that was written.
+    /// - Throws: What `change` throws; General Failure "concurrent update of <uid>; retry" when
+    ///   every attempt lost; General Failure for a store failure.
+    func edit<R>(
+        _ record: ObjectRecord,
+        _ context: RequestContext,
+        _ change: (inout ObjectRecord) async throws(KMIPError) -> R
+    ) async throws(KMIPError) -> R {
+        let uid = record.uniqueIdentifier
+        return try await self.edits.exclusively(tenantID: context.tenantID, uniqueIdentifier: uid) {
+            waited throws(KMIPError) in
+            var scratch = BatchState()
+            var current = waited ? try await self.target(.text(uid), context, &scratch) : record
+            for attempt in 1...Self.editAttempts {
+                var edited = current
+                let result = try await change(&edited)
+                if try await self.saveIfUnchanged(edited) { return result }
+                guard attempt < Self.editAttempts else { break }
+                // Up to a millisecond per attempt so far; Task.sleep suspends, it does not block.
+                try? await Task.sleep(for: .microseconds(Int.random(in: 0...(attempt * 1_000))))
+                current = try await self.target(.text(uid), context, &scratch)
+            }
+            throw KMIPError(.generalFailure, "concurrent update of \(uid); retry")
         }
     }
 
@@ -93,13 +148,13 @@ extension KMIPServerCore {
         let start = ContinuousClock.now
         do {
             try await self.store.update(stored, expectedRevision: record.stored.revision)
-            KMIPMetrics.shared.store("update", failed: false, elapsed: ContinuousClock.now - start)
+            self.metrics.store("update", failed: false, elapsed: ContinuousClock.now - start)
             return true
         } catch KeyStoreError.conflict {
-            KMIPMetrics.shared.store("update", failed: false, elapsed: ContinuousClock.now - start)
+            self.metrics.store("update", failed: false, elapsed: ContinuousClock.now - start)
             return false
         } catch {
-            KMIPMetrics.shared.store("update", failed: true, elapsed: ContinuousClock.now - start)
+            self.metrics.store("update", failed: true, elapsed: ContinuousClock.now - start)
             throw KMIPError(.generalFailure, "updating \(record.uniqueIdentifier) failed in the key store")
         }
     }

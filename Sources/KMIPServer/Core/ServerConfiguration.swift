@@ -22,21 +22,26 @@ public struct KMIPServerConfiguration: Sendable {
     public var limits: TTLVLimits
     /// The most batch items one request may carry.
     public var maxBatchItems: Int
-    /// The most objects one Locate returns when the client sets no Maximum Items.
+    /// The most objects one Locate returns, whatever Maximum Items the client asks for (and when
+    /// it asks for none).
     public var maxLocateItems: Int
+    /// The most objects a Locate that filters on attributes reads from the store at a time.
+    public var locateScanChunk: Int
 
     public init(
         supportedVersions: [ProtocolVersion] = [.v2_1, .v2_0, .v1_4, .v1_3, .v1_2, .v1_1, .v1_0],
         vendorIdentification: String = "Keystorm",
         limits: TTLVLimits = .default,
         maxBatchItems: Int = 256,
-        maxLocateItems: Int = 1_000
+        maxLocateItems: Int = 1_000,
+        locateScanChunk: Int = 256
     ) {
         self.supportedVersions = supportedVersions
         self.vendorIdentification = vendorIdentification
         self.limits = limits
         self.maxBatchItems = maxBatchItems
         self.maxLocateItems = maxLocateItems
+        self.locateScanChunk = locateScanChunk
     }
 
     /// The version to answer a request of `requested` in: the same when supported, otherwise the

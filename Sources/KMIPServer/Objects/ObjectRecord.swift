@@ -178,16 +178,12 @@ public struct ObjectRecord: Sendable {
         return visible
     }
 
-    /// Whether `version` knows the attribute: 1.x clients see the 1.x attributes (KMIP 1.4 §3),
-    /// 2.x clients the 2.x ones (KMIP 2.1 §4); custom and vendor attributes are always shown.
+    /// Whether `version` knows the attribute: clients see only the standard attributes their
+    /// protocol version defines (see ``KMIPAttributeTags/isDefined(_:in:)``), so that a KMIP 1.2
+    /// client is not sent the 1.3 Random Number Generator; custom and vendor attributes are
+    /// always shown.
     public static func isDefined(_ name: AttributeName, in version: ProtocolVersion) -> Bool {
         guard case .standard(let tag) = name else { return true }
-        guard version.major < 2 else { return KMIPAttributeTags.isAttribute(tag) }
-        guard KMIPAttributeTags.v1Name(of: tag) != nil else { return false }
-        let tables = KMIPTags.versions(of: tag)
-        if version.minor <= 1 {
-            return tables.contains(.kmip11) && !(version.minor == 0 && tag == .fresh)
-        }
-        return true
+        return KMIPAttributeTags.isDefined(tag, in: version)
     }
 }

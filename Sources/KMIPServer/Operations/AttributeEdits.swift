@@ -75,20 +75,22 @@ extension KMIPServerCore {
     ///
     /// KMIP 1.4 §4.14, KMIP 2.1 §6.1.2
     func addAttribute(_ request: AddAttributeRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> AddAttributeResponse {
-        var record = try await self.target(request.uniqueIdentifier, context, &batch)
+        let record = try await self.target(request.uniqueIdentifier, context, &batch)
         let attribute = request.attribute
-        try self.checkEditable(attribute.name, record, context)
-        try await self.checkUniqueName(attribute, of: record.uniqueIdentifier, context, includingOwn: true)
-        if !AttributePolicy.isMultiValued(attribute.name) && record.first(attribute.name) != nil {
-            throw KMIPError(
-                context.version.major >= 2 ? .attributeSingleValued : .permissionDenied,
-                "attribute \(attribute.name) already exists and has a single value"
-            )
+        let index = try await self.edit(record, context) { record throws(KMIPError) in
+            try self.checkEditable(attribute.name, record, context)
+            try await self.checkUniqueName(attribute, of: record.uniqueIdentifier, context, includingOwn: true)
+            if !AttributePolicy.isMultiValued(attribute.name) && record.first(attribute.name) != nil {
+                throw KMIPError(
+                    context.version.major >= 2 ? .attributeSingleValued : .permissionDenied,
+                    "attribute \(attribute.name) already exists and has a single value"
+                )
+            }
+            let index = record.add(attribute.name, attribute.value)
+            Self.applyLifecycleDates(&record, now: context.now)
+            record.touch(context.now)
+            return index
         }
-        let index = record.add(attribute.name, attribute.value)
-        Self.applyLifecycleDates(&record, now: context.now)
-        record.touch(context.now)
-        try await self.save(record)
         batch.idPlaceholder = record.uniqueIdentifier
         let added = Attribute(attribute.name, index: index > 0 ? Int32(index) : nil, attribute.value)
         return AddAttributeResponse(uniqueIdentifier: .text(record.uniqueIdentifier), attribute: added)
@@ -99,25 +101,27 @@ extension KMIPServerCore {
     ///
     /// KMIP 1.4 §4.15, KMIP 2.1 §6.1.34
     func modifyAttribute(_ request: ModifyAttributeRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> ModifyAttributeResponse {
-        var record = try await self.target(request.uniqueIdentifier, context, &batch)
+        let record = try await self.target(request.uniqueIdentifier, context, &batch)
         let attribute = request.attribute
-        try self.checkEditable(attribute.name, record, context)
-        try await self.checkUniqueName(attribute, of: record.uniqueIdentifier, context)
-        let instances = record.all(attribute.name)
-        guard !instances.isEmpty else { throw self.attributeNotFound(attribute.name, context) }
-        var index = Int(attribute.index ?? 0)
-        if let current = request.currentAttribute {
-            guard let position = instances.firstIndex(where: { $0.value == current.value }) else {
-                throw KMIPError(.attributeInstanceNotFound, "no instance of \(attribute.name) has the Current Attribute's value")
+        let index = try await self.edit(record, context) { record throws(KMIPError) in
+            try self.checkEditable(attribute.name, record, context)
+            try await self.checkUniqueName(attribute, of: record.uniqueIdentifier, context)
+            let instances = record.all(attribute.name)
+            guard !instances.isEmpty else { throw self.attributeNotFound(attribute.name, context) }
+            var index = Int(attribute.index ?? 0)
+            if let current = request.currentAttribute {
+                guard let position = instances.firstIndex(where: { $0.value == current.value }) else {
+                    throw KMIPError(.attributeInstanceNotFound, "no instance of \(attribute.name) has the Current Attribute's value")
+                }
+                index = position
             }
-            index = position
+            guard record.replace(attribute.name, index: index, with: attribute.value) else {
+                throw KMIPError(context.version.major >= 2 ? .attributeInstanceNotFound : .itemNotFound, "attribute \(attribute.name) has no index \(index)")
+            }
+            Self.applyLifecycleDates(&record, now: context.now)
+            record.touch(context.now)
+            return index
         }
-        guard record.replace(attribute.name, index: index, with: attribute.value) else {
-            throw KMIPError(context.version.major >= 2 ? .attributeInstanceNotFound : .itemNotFound, "attribute \(attribute.name) has no index \(index)")
-        }
-        Self.applyLifecycleDates(&record, now: context.now)
-        record.touch(context.now)
-        try await self.save(record)
         batch.idPlaceholder = record.uniqueIdentifier
         let modified = Attribute(attribute.name, index: index > 0 ? Int32(index) : nil, attribute.value)
         return ModifyAttributeResponse(uniqueIdentifier: .text(record.uniqueIdentifier), attribute: modified)
@@ -128,28 +132,30 @@ extension KMIPServerCore {
     ///
     /// KMIP 1.4 §4.16, KMIP 2.1 §6.1.14
     func deleteAttribute(_ request: DeleteAttributeRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> DeleteAttributeResponse {
-        var record = try await self.target(request.uniqueIdentifier, context, &batch)
+        let record = try await self.target(request.uniqueIdentifier, context, &batch)
         guard let name = request.currentAttribute?.name ?? request.attributeName else {
             throw KMIPError(.invalidField, "Delete Attribute names no attribute")
         }
-        try self.checkEditable(name, record, context)
-        if case .standard(let tag) = name, [.cryptographicUsageMask].contains(tag) {
-            throw self.readOnly(name, context)
-        }
-        let removed: [Attribute]
-        if let current = request.currentAttribute {
-            guard let position = record.all(name).firstIndex(where: { $0.value == current.value }) else {
-                throw KMIPError(.attributeInstanceNotFound, "no instance of \(name) has the Current Attribute's value")
+        let first = try await self.edit(record, context) { record throws(KMIPError) in
+            try self.checkEditable(name, record, context)
+            if case .standard(let tag) = name, [.cryptographicUsageMask].contains(tag) {
+                throw self.readOnly(name, context)
             }
-            removed = record.remove(name, index: position)
-        } else if context.version.major >= 2 {
-            removed = record.remove(name, index: nil)
-        } else {
-            removed = record.remove(name, index: Int(request.attributeIndex ?? 0))
+            let removed: [Attribute]
+            if let current = request.currentAttribute {
+                guard let position = record.all(name).firstIndex(where: { $0.value == current.value }) else {
+                    throw KMIPError(.attributeInstanceNotFound, "no instance of \(name) has the Current Attribute's value")
+                }
+                removed = record.remove(name, index: position)
+            } else if context.version.major >= 2 {
+                removed = record.remove(name, index: nil)
+            } else {
+                removed = record.remove(name, index: Int(request.attributeIndex ?? 0))
+            }
+            guard let first = removed.first else { throw self.attributeNotFound(name, context) }
+            record.touch(context.now)
+            return first
         }
-        guard let first = removed.first else { throw self.attributeNotFound(name, context) }
-        record.touch(context.now)
-        try await self.save(record)
         batch.idPlaceholder = record.uniqueIdentifier
         let index = request.attributeIndex.flatMap { $0 > 0 ? $0 : nil }
         return DeleteAttributeResponse(uniqueIdentifier: .text(record.uniqueIdentifier), attribute: Attribute(first.name, index: index, first.value))
@@ -159,21 +165,22 @@ extension KMIPServerCore {
     ///
     /// KMIP 2.1 §6.1.51
     func setAttribute(_ request: SetAttributeRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> SetAttributeResponse {
-        var record = try await self.target(request.uniqueIdentifier, context, &batch)
+        let record = try await self.target(request.uniqueIdentifier, context, &batch)
         let attribute = request.attribute
-        try self.checkEditable(attribute.name, record, context)
-        try await self.checkUniqueName(attribute, of: record.uniqueIdentifier, context)
-        // A multi-valued attribute, or one that has several instances now (TC-SETATTR-3-20).
-        if case .standard(let tag) = attribute.name, AttributePolicy.multiValued.contains(tag) {
-            throw KMIPError(.multiValuedAttribute, "attribute \(attribute.name) has several values; use Add or Modify Attribute")
+        try await self.edit(record, context) { record throws(KMIPError) in
+            try self.checkEditable(attribute.name, record, context)
+            try await self.checkUniqueName(attribute, of: record.uniqueIdentifier, context)
+            // A multi-valued attribute, or one that has several instances now (TC-SETATTR-3-20).
+            if case .standard(let tag) = attribute.name, AttributePolicy.multiValued.contains(tag) {
+                throw KMIPError(.multiValuedAttribute, "attribute \(attribute.name) has several values; use Add or Modify Attribute")
+            }
+            if record.all(attribute.name).count > 1 {
+                throw KMIPError(.multiValuedAttribute, "attribute \(attribute.name) has several values; use Add or Modify Attribute")
+            }
+            record.set(attribute.name, attribute.value)
+            Self.applyLifecycleDates(&record, now: context.now)
+            record.touch(context.now)
         }
-        if record.all(attribute.name).count > 1 {
-            throw KMIPError(.multiValuedAttribute, "attribute \(attribute.name) has several values; use Add or Modify Attribute")
-        }
-        record.set(attribute.name, attribute.value)
-        Self.applyLifecycleDates(&record, now: context.now)
-        record.touch(context.now)
-        try await self.save(record)
         batch.idPlaceholder = record.uniqueIdentifier
         return SetAttributeResponse(uniqueIdentifier: .text(record.uniqueIdentifier))
     }

@@ -15,9 +15,16 @@ import KeyStore
 
 extension KMIPServerCore {
     /// Locate: the tenant's objects whose attributes match every attribute in the request (two
-    /// instances of a date attribute give a range), newest state filters applied by the store,
-    /// then Offset Items and Maximum Items. Destroyed objects are found only when the request asks
-    /// for their State. The first identifier found becomes the ID Placeholder.
+    /// instances of a date attribute give a range), most recently created first, then Offset
+    /// Items and Maximum Items (at most ``KMIPServerConfiguration/maxLocateItems``). Destroyed
+    /// objects are found only when the request asks for their State. The first identifier found
+    /// becomes the ID Placeholder.
+    ///
+    /// The store filters Object Type, State and Name, orders, and pages; when other attributes
+    /// must be matched, the store reads the candidates in chunks of
+    /// ``KMIPServerConfiguration/locateScanChunk`` and matches them on its own threads, never on
+    /// the connection's event loop, stopping once the page is full. Located Items (asked for with
+    /// Offset Items) then needs every candidate read, still a chunk at a time.
     ///
     /// KMIP 1.4 §4.9, KMIP 2.1 §6.1.27
     func locate(_ request: LocateRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> LocateResponse {
@@ -44,24 +51,31 @@ extension KMIPServerCore {
         if query.states == nil {
             query.states = [State.preActive, .active, .deactivated, .compromised].reduce(into: Set<UInt32>()) { $0.insert($1.rawValue) }
         }
-        let page = try await self.storage("locating objects") {
-            try await self.store.objects(tenantID: context.tenantID, matching: query)
-        }
-        var matches: [String] = []
-        for stored in page.objects {
-            let record = try ObjectRecord(stored: stored)
-            if Self.matches(record, filters) { matches.append(record.uniqueIdentifier) }
-        }
         // Most recently created first, so Maximum Items and Offset Items page from the newest
         // (TC-OFFSET-1/2); fresh group members are handed out oldest first (TC-15.2).
-        if request.objectGroupMember != .groupMemberFresh { matches.reverse() }
-        let offset = max(0, Int(request.offsetItems ?? 0))
-        let limit = min(Int(request.maximumItems ?? Int32.max), self.configuration.maxLocateItems)
-        let selected = Array(matches.dropFirst(offset).prefix(max(0, limit)))
-        if let first = selected.first { batch.idPlaceholder = first }
+        query.newestFirst = request.objectGroupMember != .groupMemberFresh
+        query.offset = max(0, Int(request.offsetItems ?? 0))
+        query.limit = max(0, min(Int(request.maximumItems ?? Int32.max), self.configuration.maxLocateItems))
         // Located Items (1.3+) is optional; like the OASIS reference runs (TC-OFFSET-1-14), it is
         // sent when the client pages with Offset Items.
-        let located: Int32? = context.version >= .v1_3 && request.offsetItems != nil ? Int32(matches.count) : nil
+        let countsMatches = context.version >= .v1_3 && request.offsetItems != nil
+        let page: ObjectPage
+        if filters.isEmpty {
+            page = try await self.storage("locating objects") {
+                try await self.store.objects(tenantID: context.tenantID, matching: query)
+            }
+        } else {
+            let scan = ObjectScan(chunkSize: self.configuration.locateScanChunk, countsEveryMatch: countsMatches) {
+                [filters] stored in
+                Self.matches(try ObjectRecord(stored: stored), filters)
+            }
+            page = try await self.storage("locating objects") {
+                try await self.store.objects(tenantID: context.tenantID, matching: query, scan: scan)
+            }
+        }
+        let selected = page.objects.map(\.uniqueIdentifier)
+        if let first = selected.first { batch.idPlaceholder = first }
+        let located: Int32? = countsMatches ? Int32(clamping: page.totalMatches) : nil
         return LocateResponse(locatedItems: located, uniqueIdentifiers: selected.map { .text($0) })
     }
 

@@ -22,7 +22,7 @@ extension KMIPServerCore {
     ///
     /// KMIP 1.4 §4.4, KMIP 2.1 §6.1.43
     func reKey(_ request: ReKeyRequest, context: RequestContext, batch: inout BatchState) async throws(KMIPError) -> ReKeyResponse {
-        var old = try await self.target(request.uniqueIdentifier, context, &batch)
+        let old = try await self.target(request.uniqueIdentifier, context, &batch)
         guard old.objectType == .symmetricKey, old.stored.wrappedKey != nil else {
             throw KMIPError(.illegalOperation, "only a symmetric key with key material can be re-keyed")
         }
@@ -87,13 +87,15 @@ extension KMIPServerCore {
             context: context
         )
         try await self.insert(record)
-        _ = old.remove(.standard(.name), index: nil)
-        old.add(.standard(.link), .structure([
-            TTLVItem(.linkType, .enumeration(LinkType.replacementObjectLink.rawValue)),
-            TTLVItem(.linkedObjectIdentifier, .textString(uid)),
-        ]))
-        old.touch(context.now)
-        try await self.save(old)
+        // The names moved to the new key; the old one links to it.
+        try await self.edit(old, context) { old throws(KMIPError) in
+            _ = old.remove(.standard(.name), index: nil)
+            old.add(.standard(.link), .structure([
+                TTLVItem(.linkType, .enumeration(LinkType.replacementObjectLink.rawValue)),
+                TTLVItem(.linkedObjectIdentifier, .textString(uid)),
+            ]))
+            old.touch(context.now)
+        }
         batch.idPlaceholder = uid
         batch.lastIdentifier = uid
         return ReKeyResponse(uniqueIdentifier: .text(uid))

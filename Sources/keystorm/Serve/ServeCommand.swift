@@ -69,6 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Free bytes kept on the data disk for reads and the audit log; below it new keys and attribute changes are refused (key storage.reserve-bytes). Default: 67108864 (64 MiB); 0 turns it off."
     )
     var storageReserve: Int?
+    @Option(name: .customLong("locate-max-items"), help: "The most identifiers one Locate returns, whatever Maximum Items asks for (key locate.max-items). Default: 1000.")
+    var locateMaxItems: Int?
     @Option(name: .customLong("cache-prewarm"), help: "Unwrap each tenant's N most recent keys into the cache at start (key cache.prewarm). Default: 0.")
     var cachePrewarm: Int?
 
@@ -160,10 +162,14 @@ struct ServeCommand: AsyncParsableCommand {
         guard reserveBytes >= 0 else { throw SettingsError("'storage.reserve-bytes' must be 0 or more, not \(reserveBytes)") }
         let reserve = StorageReserve(directory: directory.path, reserveBytes: Int64(reserveBytes), log: { Log.error($0) })
         _ = reserve.check()
+        var kmip = KMIPServerConfiguration()
+        kmip.maxLocateItems = try settings.integer("locate.max-items", flag: self.locateMaxItems, default: kmip.maxLocateItems)
+        guard kmip.maxLocateItems >= 1 else { throw SettingsError("'locate.max-items' must be at least 1") }
         let core = KMIPServerCore(
             store: store,
             rootKeys: rootKeys,
             audit: audit,
+            configuration: kmip,
             clock: { Int64(Date().timeIntervalSince1970) },
             makeIdentifier: { UUID().uuidString.lowercased() },
             keyAccess: keyAccess,
