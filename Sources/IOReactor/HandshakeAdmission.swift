@@ -53,6 +53,11 @@ final class SourceTable: Sendable {
         }
     }
 
+    /// The handshakes in progress of each of `sources`, in one lock.
+    func counts(of sources: [SourceKey?]) -> [Int] {
+        self.counts.withLock { counts in sources.map { $0.map { counts[$0, default: 0] } ?? 0 } }
+    }
+
     /// The number of sources with a handshake in progress.
     var sourceCount: Int { self.counts.withLock { $0.count } }
 }
@@ -60,7 +65,9 @@ final class SourceTable: Sendable {
 /// One loop's connections in their handshake: those that have sent nothing yet and those that
 /// have, each oldest first. When the loop's handshake share is full, the oldest silent connection
 /// is evicted first: a client that sent its ClientHello is pushed out only by a budget full of
-/// clients that sent bytes too. Loop thread only.
+/// clients that sent bytes too. Among those, the one whose source holds the most handshakes goes
+/// first (of the oldest ``fairnessWindow``), so that a flood from a few addresses pushes out its
+/// own connections before a vCenter's. Loop thread only.
 struct HandshakeQueues {
     /// Connections that have sent no byte yet.
     private(set) var silent = HandshakeQueue(tag: 1)
@@ -70,8 +77,30 @@ struct HandshakeQueues {
     /// Connections in their handshake.
     var count: Int { self.silent.count + self.talking.count }
 
-    /// The connection to evict for a newer one: the oldest silent one, else the oldest.
+    /// How many of the oldest talking connections are weighed against each other for eviction.
+    static let fairnessWindow = 16
+
+    /// The connection to evict for a newer one: the oldest silent one, else the oldest talking one.
     var evictionCandidate: ConnectionCore? { self.silent.oldest ?? self.talking.oldest }
+
+    /// The connection to evict for a newer one: the oldest silent one; else, of the oldest
+    /// ``fairnessWindow`` talking ones, the one whose source has the most handshakes in
+    /// `sources` (the oldest of those on a tie).
+    func evictionCandidate(weighing sources: SourceTable) -> ConnectionCore? {
+        if let silent = self.silent.oldest { return silent }
+        var window: [ConnectionCore] = []
+        window.reserveCapacity(Self.fairnessWindow)
+        var next = self.talking.oldest
+        while let core = next, window.count < Self.fairnessWindow {
+            window.append(core)
+            next = core.handshakeNewer
+        }
+        guard window.count > 1 else { return window.first }
+        let counts = sources.counts(of: window.map(\.source))
+        var chosen = 0
+        for index in 1..<window.count where counts[index] > counts[chosen] { chosen = index }
+        return window[chosen]
+    }
 
     /// Adds a new connection (silent).
     mutating func append(_ core: ConnectionCore) { self.silent.append(core) }

@@ -241,8 +241,8 @@ public final class ReactorServer: Sendable {
                     continue
                 }
                 // At the connection limit or with the loop's handshake share full, a handshaking
-                // connection of this loop makes room (the oldest that sent nothing, else the
-                // oldest); an authenticated one never does.
+                // connection of this loop makes room (the oldest that sent nothing, else one of
+                // the busiest source among the oldest); an authenticated one never does.
                 var evict = state.handshakes.count >= share
                 if self.active.add(1, ordering: .relaxed).newValue > maxConnections {
                     if state.handshakes.evictionCandidate == nil {
@@ -254,7 +254,7 @@ public final class ReactorServer: Sendable {
                     }
                     evict = true
                 }
-                if evict, let victim = state.handshakes.evictionCandidate {
+                if evict, let victim = state.handshakes.evictionCandidate(weighing: self.sources) {
                     state.handshakes.remove(victim)
                     victim.evict()
                     self.counters.evicted.add(1, ordering: .relaxed)

@@ -118,6 +118,45 @@ struct FloodTests {
     }
 
     @Test(
+        "a flood of talking handshakes from a few sources evicts its own connections, not another source's",
+        .timeLimit(.minutes(1)),
+        arguments: allBackends
+    )
+    func busiestSourceIsEvictedFirst(backend: IOBackendKind) async throws {
+        let limits: (inout ReactorConfiguration) -> Void = {
+            $0.loopCount = 1
+            $0.maxHandshakingConnections = 8
+            $0.handshakeTimeout = .seconds(60)
+            $0.handshakeTimeoutUnderPressure = .seconds(60)
+        }
+        try await withServer(backend: backend, tls: try makeServerTLS(), configure: limits) {
+            (server: ReactorServer) async throws in
+            let port = server.port
+            // The victim's handshake is the oldest in the budget; then an attacker from two
+            // sources opens talking connections (the start of a ClientHello), three times the budget.
+            let victim = try await onThread { () throws -> UncheckedBox<BlockingClient> in
+                let client = try BlockingClient(port: port, source: "127.0.0.9")
+                try client.write([0x16, 0x03, 0x01])
+                return UncheckedBox(client)
+            }
+            #expect(try await eventually { server.statistics.accepted >= 1 })
+            let flood = try await onThread { () throws -> UncheckedBox<[BlockingClient]> in
+                UncheckedBox(
+                    try (0..<24).map {
+                        let client = try BlockingClient(port: port, source: "127.0.0.\(2 + $0 % 2)")
+                        try client.write([0x16, 0x03, 0x01])
+                        return client
+                    }
+                )
+            }
+            #expect(try await eventually { server.statistics.accepted >= 25 })
+            #expect(try await eventually { flood.value.filter(\.closedByPeer).count >= 24 - 7 })
+            // Oldest-first alone would have evicted the victim with the first newcomer.
+            #expect(!victim.value.closedByPeer)
+        }
+    }
+
+    @Test(
         "one source holds at most its limit of handshakes; further connections are closed at accept",
         .timeLimit(.minutes(1)),
         arguments: allBackends
