@@ -65,9 +65,9 @@ final class SourceTable: Sendable {
 /// One loop's connections in their handshake: those that have sent nothing yet and those that
 /// have, each oldest first. When the loop's handshake share is full, the oldest silent connection
 /// is evicted first: a client that sent its ClientHello is pushed out only by a budget full of
-/// clients that sent bytes too. Among those, the one whose source holds the most handshakes goes
-/// first (of the oldest ``fairnessWindow``), so that a flood from a few addresses pushes out its
-/// own connections before a vCenter's. Loop thread only.
+/// clients that sent bytes too. Before age, the source counts: of the oldest ones, a connection
+/// whose source holds the most handshakes goes first, so that a flood from a few addresses pushes
+/// out its own connections before a vCenter's. Loop thread only.
 struct HandshakeQueues {
     /// Connections that have sent no byte yet.
     private(set) var silent = HandshakeQueue(tag: 1)
@@ -83,17 +83,22 @@ struct HandshakeQueues {
     /// The connection to evict for a newer one: the oldest silent one, else the oldest talking one.
     var evictionCandidate: ConnectionCore? { self.silent.oldest ?? self.talking.oldest }
 
-    /// The connection to evict for a newer one: the oldest silent one; else, of the oldest
-    /// ``fairnessWindow`` talking ones, the one whose source has the most handshakes in
-    /// `sources` (the oldest of those on a tie).
+    /// The connection to evict for a newer one: of the oldest ``fairnessWindow`` silent and the
+    /// oldest ``fairnessWindow`` talking ones, the one whose source has the most handshakes in
+    /// `sources`; on a tie a silent one before a talking one, and the oldest. A client is silent
+    /// for its first moments too (until its ClientHello arrives), so weighing by source keeps a
+    /// flood from evicting a client that has only just connected.
     func evictionCandidate(weighing sources: SourceTable) -> ConnectionCore? {
-        if let silent = self.silent.oldest { return silent }
         var window: [ConnectionCore] = []
-        window.reserveCapacity(Self.fairnessWindow)
-        var next = self.talking.oldest
-        while let core = next, window.count < Self.fairnessWindow {
-            window.append(core)
-            next = core.handshakeNewer
+        window.reserveCapacity(2 * Self.fairnessWindow)
+        for oldest in [self.silent.oldest, self.talking.oldest] {
+            var next = oldest
+            var taken = 0
+            while let core = next, taken < Self.fairnessWindow {
+                window.append(core)
+                taken += 1
+                next = core.handshakeNewer
+            }
         }
         guard window.count > 1 else { return window.first }
         let counts = sources.counts(of: window.map(\.source))

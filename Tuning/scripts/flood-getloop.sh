@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+##===----------------------------------------------------------------------===##
+##
+## This source file is part of the Keystorm open source project
+##
+## Copyright (c) 2026 the Keystorm project authors
+## Licensed under Apache License v2.0
+##
+## SPDX-License-Identifier: Apache-2.0
+##
+##===----------------------------------------------------------------------===##
+#
+# A Get loop (keystorm-load bootstorm, a TLS connection per Get, as vCenter does) measured alone,
+# then again while an attacker without a certificate floods the server with idle TCP connections
+# and half handshakes from 100 loopback addresses, offering FACTOR x max-connections in all.
+# Prints the Get loop's failures and p99 in both phases. Loopback only; bounded in time.
+#
+#   KEYSTORM_BIN=.build-release/release/keystorm KEYSTORM_LOAD_BIN=.build-release/release/keystorm-load \
+#     Tuning/scripts/flood-getloop.sh [SECONDS] [FACTOR]
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+secs=${1:-20}
+factor=${2:-3}
+bin=${KEYSTORM_BIN:-.build/debug/keystorm}
+load=${KEYSTORM_LOAD_BIN:-.build/debug/keystorm-load}
+limit=${MAX_CONNECTIONS:-10000}
+work=$(mktemp -d /tmp/keystorm-flood-XXXXXX)
+port=$((20000 + RANDOM % 20000))
+ulimit -n 65536 || true
+cleanup() { kill "${flood_pids[@]:-}" 2>/dev/null || true; kill "$server" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+flood_pids=()
+trap cleanup EXIT
+
+"$bin" serve --data-dir "$work/data" --listen "127.0.0.1:$port" --admin-listen off --max-connections "$limit" >"$work/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 1 600); do
+    [ -f "$work/data/clients/default/keystorm-test-client.key" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.2
+done
+d="$work/data"
+tls=(--target "127.0.0.1:$port" --ca "$d/tls/server-ca.pem" --cert "$d/clients/default/keystorm-test-client.pem" --key "$d/clients/default/keystorm-test-client.key")
+getloop() {
+    "$load" bootstorm "${tls[@]}" --hosts 50 --keys-per-host 4 --connection-per-op --concurrency 4 \
+        --uids-file "$work/uids" --duration "$secs" --quiet --json "$1" >"$1.out" 2>&1 || true
+}
+summary() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+total = r["latency"].get("total") or next(iter(r["latency"].values()))
+print("%s: gets=%d succeeded=%d failed=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%s" % (
+    sys.argv[2], r["operations"], r["succeeded"], r["failed"], total["p50"], total["p99"], total["max"], r["errors"]))
+if r.get("errorExamples"): print("  examples:", r["errorExamples"])
+PY
+}
+getloop "$work/warmup.json"
+getloop "$work/baseline.json"
+summary "$work/baseline.json" baseline
+
+per=$(( (limit * factor) / 2 ))
+echo "flooding: $per idle TCP + $per half handshakes (${factor}x max-connections $limit), from 100 sources"
+python3 Tuning/scripts/flood-memory.py "$server" "$port" --kind tcp --connections "$per" --rounds 1000 --hold 0 --settle 0 --sources 100 >"$work/flood-tcp.log" 2>&1 &
+flood_pids+=($!)
+python3 Tuning/scripts/flood-memory.py "$server" "$port" --kind hello --connections "$per" --rounds 1000 --hold 0 --settle 0 --sources 100 >"$work/flood-hello.log" 2>&1 &
+flood_pids+=($!)
+sleep 5
+getloop "$work/flood.json"
+summary "$work/flood.json" under-flood
+kill "${flood_pids[@]}" 2>/dev/null || true
+grep -h "round" "$work"/flood-*.log | tail -n 4 || true
