@@ -28,6 +28,20 @@ func eventually(within seconds: Double = 20, _ condition: @escaping @Sendable ()
 
 @Suite("Connection floods")
 struct FloodTests {
+    /// A handshake budget of 8 and timeouts long enough that only eviction closes a handshake.
+    static let budgetOfEight: @Sendable (inout ReactorConfiguration) -> Void = {
+        $0.maxHandshakingConnections = 8
+        $0.handshakeTimeout = .seconds(60)
+        $0.handshakeTimeoutUnderPressure = .seconds(60)
+    }
+
+    /// A client that has sent the start of a TLS record, as one does right after connecting.
+    static func talkingClient(port: Int, source: String?) throws -> BlockingClient {
+        let client = try BlockingClient(port: port, source: source)
+        try client.write([0x16, 0x03, 0x01])
+        return client
+    }
+
     @Test(
         "idle connections that never handshake cannot lock out or evict clients with a certificate",
         .timeLimit(.minutes(1)),
@@ -91,21 +105,12 @@ struct FloodTests {
         arguments: allBackends
     )
     func silentConnectionsAreEvictedFirst(backend: IOBackendKind) async throws {
-        let limits: (inout ReactorConfiguration) -> Void = {
-            $0.maxHandshakingConnections = 8
-            $0.handshakeTimeout = .seconds(60)
-            $0.handshakeTimeoutUnderPressure = .seconds(60)
-        }
-        try await withServer(backend: backend, tls: try makeServerTLS(), configure: limits) {
+        try await withServer(backend: backend, tls: try makeServerTLS(), configure: Self.budgetOfEight) {
             (server: ReactorServer) async throws in
             let port = server.port
             // The start of a TLS record, as a client sends it right after connecting; then a flood
             // of silent connections, more than the handshake budget, from several sources.
-            let talking = try await onThread { () throws -> UncheckedBox<BlockingClient> in
-                let client = try BlockingClient(port: port)
-                try client.write([0x16, 0x03, 0x01])
-                return UncheckedBox(client)
-            }
+            let talking = try await onThread { UncheckedBox(try Self.talkingClient(port: port, source: nil)) }
             #expect(try await eventually { server.statistics.accepted >= 1 })
             let flood = try await onThread { () throws -> UncheckedBox<[BlockingClient]> in
                 UncheckedBox(try (0..<24).map { try BlockingClient(port: port, source: "127.0.0.\(2 + $0 % 6)") })
@@ -123,28 +128,24 @@ struct FloodTests {
         arguments: allBackends
     )
     func busiestSourceIsEvictedFirst(backend: IOBackendKind) async throws {
-        let limits: (inout ReactorConfiguration) -> Void = {
+        let oneLoop: (inout ReactorConfiguration) -> Void = {
+            Self.budgetOfEight(&$0)
             $0.loopCount = 1
-            $0.maxHandshakingConnections = 8
-            $0.handshakeTimeout = .seconds(60)
-            $0.handshakeTimeoutUnderPressure = .seconds(60)
         }
-        try await withServer(backend: backend, tls: try makeServerTLS(), configure: limits) {
+        try await withServer(backend: backend, tls: try makeServerTLS(), configure: oneLoop) {
             (server: ReactorServer) async throws in
             let port = server.port
             // The victim's handshake is the oldest in the budget; then an attacker from two
             // sources opens talking connections (the start of a ClientHello), three times the budget.
-            let victim = try await onThread { () throws -> UncheckedBox<BlockingClient> in
-                let client = try BlockingClient(port: port, source: "127.0.0.9")
-                try client.write([0x16, 0x03, 0x01])
-                return UncheckedBox(client)
-            }
+            let victim = try await onThread { UncheckedBox(try Self.talkingClient(port: port, source: "127.0.0.9")) }
             #expect(try await eventually { server.statistics.accepted >= 1 })
             let flood = try await onThread { () throws -> UncheckedBox<[BlockingClient]> in
+                // One at a time, each given time to be read (to count as talking): otherwise the
+                // newest, still silent, arrivals would be evicted first and spare the victim anyway.
                 UncheckedBox(
                     try (0..<24).map {
-                        let client = try BlockingClient(port: port, source: "127.0.0.\(2 + $0 % 2)")
-                        try client.write([0x16, 0x03, 0x01])
+                        let client = try Self.talkingClient(port: port, source: "127.0.0.\(2 + $0 % 2)")
+                        usleep(30_000)
                         return client
                     }
                 )
