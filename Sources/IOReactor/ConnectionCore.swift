@@ -64,6 +64,8 @@ final class ConnectionCore: @unchecked Sendable {
     unowned(unsafe) var handshakeOlder: ConnectionCore?
     /// `true` once the core was evicted from a full handshake budget.
     private(set) var evicted = false
+    /// `true` once the server stopped counting the core against its connection limit (at eviction).
+    var releasedConnectionSlot = false
     /// Called once, when the first bytes of a TLS connection arrive.
     var onFirstBytes: (() -> Void)?
 
@@ -369,13 +371,16 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     /// Ends a connection still in its handshake to make room for a newer one: no alert, no flush.
-    func evict() {
-        guard self.state != .closed else { return }
+    /// Returns whether this call evicted it (false if it was already evicted or closed).
+    @discardableResult
+    func evict() -> Bool {
+        guard self.state != .closed, !self.evicted else { return false }
         self.evicted = true
         if self.failure == nil {
             self.failure = IOReactorError(.closed, reason: "evicted: the handshake budget is full")
         }
         self.cancelOperations(.shutdown, send: true)
+        return true
     }
 
     /// Sends close_notify (TLS), flushes within the idle timeout, waits for in-flight operations and

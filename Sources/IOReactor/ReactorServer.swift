@@ -256,7 +256,13 @@ public final class ReactorServer: Sendable {
                 }
                 if evict, let victim = state.handshakes.evictionCandidate(weighing: self.sources) {
                     state.handshakes.remove(victim)
-                    victim.evict()
+                    // An evicted connection stops counting against the limit now, not when its
+                    // task gets to close it: under load this loop may accept many connections
+                    // before the victims' tasks run, and the other loops must not refuse meanwhile.
+                    if victim.evict() {
+                        victim.releasedConnectionSlot = true
+                        self.active.subtract(1, ordering: .relaxed)
+                    }
                     self.counters.evicted.add(1, ordering: .relaxed)
                 }
                 self.counters.accepted.add(1, ordering: .relaxed)
@@ -309,7 +315,9 @@ public final class ReactorServer: Sendable {
         }
         await core.close()
         state.connections[ObjectIdentifier(core)] = nil
-        let open = self.active.subtract(1, ordering: .relaxed).newValue
+        let open =
+            core.releasedConnectionSlot
+            ? self.active.load(ordering: .relaxed) : self.active.subtract(1, ordering: .relaxed).newValue
         self.trimmer.connectionClosed(open: open, loop: core.loop) { self.activeConnections }
     }
 
