@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "keystorm",
             dependencies: [
-                "IOReactor", "KMIPServer", "KMIPModel", "KMIPCodec", "KeyStore", "RootKeys", "KeystormPKI",
+                "IOReactor", "KMIPServer", "KMIPModel", "KMIPCodec", "KeyStore", "RootKeys", "KeystormPKI", "KeystormControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "AdminHTTP",
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -189,11 +189,24 @@ let package = Package(
             dependencies: ["RootKeys", "KeystormTestSupport", "KeyProtectEmulator"],
             swiftSettings: swiftSettings
         ),
+        // The control plane: tenants, client rules, client certificates, keys admin and root-key
+        // lifecycle, with one typed error. Used by the admin API and the CLI; never by KMIPServer.
+        .target(
+            name: "KeystormControl",
+            dependencies: ["KeyStore", "RootKeys", "KMIPServer", "KMIPModel", "KeystormPKI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeystormControlTests",
+            dependencies: ["KeystormControl", "KeyStore", "RootKeys", "KMIPServer", "KMIPModel", "KMIPCodec", "KeystormPKI"],
+            swiftSettings: swiftSettings
+        ),
         // The admin HTTP listener: /metrics, /healthz, /readyz and the token-protected /v1 admin API.
-        // Sees neither the transport nor the KMIP server: the executable hands it an AdminOperations.
+        // Sees neither the transport nor the KMIP server: it talks to the control plane.
         .target(
             name: "AdminHTTP",
             dependencies: [
+                "KeystormControl", "KeyStore", "RootKeys",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -205,7 +218,7 @@ let package = Package(
         .testTarget(
             name: "AdminHTTPTests",
             dependencies: [
-                "AdminHTTP",
+                "AdminHTTP", "KeystormControl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -89,6 +89,56 @@ public struct AdminAddClient: Codable, Hashable, Sendable {
     }
 }
 
+/// `POST /v1/clients/issue`: issue a client certificate and key named `name` and pin it.
+public struct AdminIssueClient: Codable, Hashable, Sendable {
+    public var tenant: String
+    public var name: String
+
+    public init(tenant: String, name: String) {
+        self.tenant = tenant
+        self.name = name
+    }
+}
+
+/// What `POST /v1/clients/issue` made: the rule, and where the server wrote the files.
+public struct AdminIssuedClient: Codable, Hashable, Sendable {
+    public var rule: AdminClientRule
+    public var certificatePath: String
+    public var keyPath: String
+
+    public init(rule: AdminClientRule, certificatePath: String, keyPath: String) {
+        self.rule = rule
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+    }
+}
+
+/// `POST /v1/clients/sign-csr`: sign vCenter's CSR (PEM) and pin the certificate.
+public struct AdminSignCSR: Codable, Hashable, Sendable {
+    public var tenant: String
+    public var csr: String
+    public var label: String?
+
+    public init(tenant: String, csr: String, label: String? = nil) {
+        self.tenant = tenant
+        self.csr = csr
+        self.label = label
+    }
+}
+
+/// What `POST /v1/clients/sign-csr` made: the rule and the signed certificate (PEM).
+public struct AdminSignedCSR: Codable, Hashable, Sendable {
+    public var rule: AdminClientRule
+    public var subject: String
+    public var certificate: String
+
+    public init(rule: AdminClientRule, subject: String, certificate: String) {
+        self.rule = rule
+        self.subject = subject
+        self.certificate = certificate
+    }
+}
+
 /// A tenant's root key as the store and the root-key service see it.
 public struct AdminRootKeyStatus: Codable, Hashable, Sendable {
     public var tenant: String
@@ -123,7 +173,7 @@ public struct AdminKey: Codable, Hashable, Sendable {
     public var uniqueIdentifier: String
     /// The KMIP Object Type's name (`SymmetricKey`).
     public var objectType: String
-    /// The KMIP State's name (`Active`).
+    /// The KMIP State's name (`Active`), or `Shredded` when the tenant's root key is deleted.
     public var state: String
     /// The root-key version its material is wrapped under; `nil` when it has none.
     public var rootKeyVersion: Int?

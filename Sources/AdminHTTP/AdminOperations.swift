@@ -9,9 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-/// What the admin API does, implemented by the `keystorm` executable with the same logic as its
-/// `tenants`, `clients`, `root-key` and `keys` commands, so that AdminHTTP needs neither the store
-/// nor the KMIP server. Throw ``AdminAPIError`` to choose the HTTP status; any other error is a 500.
+/// What the admin API does. ``ControlAdminOperations`` implements it over the control plane
+/// (`KeystormControl`'s `ServerControl`), the same logic as the `tenants`, `clients`, `root-key`
+/// and `keys` commands. A `ControlError` becomes the HTTP status of its code
+/// (``AdminRoutes/status(for:)``), an ``AdminAPIError`` its own status; any other error is a 500.
 public protocol AdminOperations: Sendable {
     /// Every tenant.
     func tenants() async throws -> [AdminTenant]
@@ -21,6 +22,10 @@ public protocol AdminOperations: Sendable {
     func clients(tenant: String?) async throws -> [AdminClientRule]
     /// Pins a certificate or trusts a CA (one rule per CA certificate of a bundle).
     func addClient(_ request: AdminAddClient) async throws -> [AdminClientRule]
+    /// Issues a client certificate and key into the data directory and pins it.
+    func issueClient(_ request: AdminIssueClient) async throws -> AdminIssuedClient
+    /// Signs a CSR with the client CA and pins the certificate.
+    func signCSR(_ request: AdminSignCSR) async throws -> AdminSignedCSR
     /// Removes a client rule; its clients are refused from their next connection on.
     func removeClient(id: String) async throws
     /// The tenant's root key: state and current version.
@@ -43,8 +48,9 @@ public protocol AdminOperations: Sendable {
     func readiness() async -> AdminReadiness
 }
 
-/// An admin API failure with its HTTP status; the message goes to the client as `{"error": ...}`
-/// and must not contain key material.
+/// A failure of the HTTP layer itself (a malformed or late request body, a bad listener
+/// setting) with its HTTP status; the message goes to the client as `{"error": ...}` and must not
+/// contain key material. What the control plane refuses is a `ControlError`.
 public struct AdminAPIError: Error, CustomStringConvertible, Sendable {
     /// The HTTP status class of the failure.
     public struct Code: Hashable, Sendable {

@@ -11,6 +11,7 @@
 
 import Foundation
 public import Hummingbird
+import KeystormControl
 public import NIOCore
 
 /// The admin listener's request context: Hummingbird's core context plus the peer's address,
@@ -78,6 +79,14 @@ struct AdminErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as AdminAPIError {
             return AdminJSON.response(AdminErrorBody(error: error.message), status: .init(code: error.status))
+        } catch let error as ControlError {
+            let status = AdminRoutes.status(for: error.code)
+            if status == .internalServerError {
+                self.log(
+                    "admin API \(request.method) \(request.uri.path) failed: \(error.reason) (\(error.file):\(error.line))"
+                )
+            }
+            return AdminJSON.response(AdminErrorBody(error: error.reason), status: status)
         } catch let error as any HTTPResponseError {
             return AdminJSON.response(
                 AdminErrorBody(error: "\(error.status.reasonPhrase): the request is not valid"),

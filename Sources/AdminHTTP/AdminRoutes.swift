@@ -24,6 +24,8 @@ import Synchronization
 /// POST   /v1/tenants                                {"id": ..., "displayName": ...} -> 201 tenant
 /// GET    /v1/clients[?tenant=T]                     {"clients": [...]}
 /// POST   /v1/clients                                {"tenant", "kind": "pinned"|"ca", "pem", "label"} -> 201
+/// POST   /v1/clients/issue                          {"tenant", "name"} -> 201 {"rule", "certificatePath", "keyPath"}
+/// POST   /v1/clients/sign-csr                       {"tenant", "csr", "label"} -> 201 {"rule", "subject", "certificate"}
 /// DELETE /v1/clients/{id}                           {"removed": id}
 /// GET    /v1/tenants/{t}/root-key                   root-key status
 /// POST   /v1/tenants/{t}/root-key/rotate            root-key status after the rotation
@@ -91,6 +93,14 @@ public enum AdminRoutes {
         v1.post("clients") { request, context in
             let body = try await request.decode(as: AdminAddClient.self, context: context)
             return AdminJSON.response(["clients": try await operations.addClient(body)], status: .created)
+        }
+        v1.post("clients/issue") { request, context in
+            let body = try await request.decode(as: AdminIssueClient.self, context: context)
+            return AdminJSON.response(try await operations.issueClient(body), status: .created)
+        }
+        v1.post("clients/sign-csr") { request, context in
+            let body = try await request.decode(as: AdminSignCSR.self, context: context)
+            return AdminJSON.response(try await operations.signCSR(body), status: .created)
         }
         v1.delete("clients/:id") { _, context in
             let id = try context.parameters.require("id")

@@ -65,4 +65,19 @@ extension PEMCertificate {
     public func hasExtendedKeyUsage(_ usage: ExtendedKeyUsage) -> Bool {
         self.extendedKeyUsages.contains(usage)
     }
+
+    /// Whether the certificate may be used for `usage` as far as its extended key usage goes.
+    ///
+    /// RFC 5280 §4.2.1.12: without the extension the certificate is not restricted; with it, it is
+    /// good for the purposes it lists (or any purpose, `anyExtendedKeyUsage`). An extension that
+    /// is present but does not decode permits nothing.
+    ///
+    /// - Parameter usage: The purpose to check.
+    /// - Returns: `false` only when the extension is present and leaves `usage` out.
+    public func permitsExtendedKeyUsage(_ usage: ExtendedKeyUsage) -> Bool {
+        let present = self.certificate.extensions.contains { $0.oid == .X509ExtensionID.extendedKeyUsage }
+        guard present else { return true }
+        let usages = self.extendedKeyUsages
+        return usages.contains(usage) || usages.contains(.any)
+    }
 }

@@ -13,6 +13,7 @@ import AdminHTTP
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import KeystormControl
 import NIOCore
 import Prometheus
 import Synchronization
@@ -41,7 +42,7 @@ final class RecordingOperations: AdminOperations {
         self.record("createTenant \(request.id)")
         return try self.tenantList.withLock { tenants in
             guard !tenants.contains(where: { $0.id == request.id }) else {
-                throw AdminAPIError(.conflict, "tenant '\(request.id)' already exists")
+                throw ControlError(.alreadyExists, "tenant '\(request.id)' already exists")
             }
             let tenant = AdminTenant(
                 id: request.id,
@@ -58,7 +59,19 @@ final class RecordingOperations: AdminOperations {
     }
     func clients(tenant: String?) async throws -> [AdminClientRule] { [] }
     func addClient(_ request: AdminAddClient) async throws -> [AdminClientRule] { [] }
-    func removeClient(id: String) async throws { throw AdminAPIError(.notFound, "no client rule \(id)") }
+    func issueClient(_ request: AdminIssueClient) async throws -> AdminIssuedClient {
+        self.record("issue \(request.tenant) \(request.name)")
+        return AdminIssuedClient(rule: Self.rule(request.tenant), certificatePath: "/c.pem", keyPath: "/c.key")
+    }
+    func signCSR(_ request: AdminSignCSR) async throws -> AdminSignedCSR {
+        self.record("sign-csr \(request.tenant)")
+        return AdminSignedCSR(rule: Self.rule(request.tenant), subject: "CN=vc", certificate: "PEM")
+    }
+    func removeClient(id: String) async throws { throw ControlError(.notFound, "no client rule \(id)") }
+
+    static func rule(_ tenant: String) -> AdminClientRule {
+        AdminClientRule(id: "r1", tenant: tenant, kind: "pinned", fingerprint: "ab", label: "vc", createdAt: 0)
+    }
     func rootKeyStatus(tenant: String) async throws -> AdminRootKeyStatus {
         AdminRootKeyStatus(
             tenant: tenant,

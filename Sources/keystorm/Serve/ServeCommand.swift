@@ -15,6 +15,7 @@ import Foundation
 import IOReactor
 import KMIPServer
 import KeyStore
+import KeystormControl
 import KeystormPKI
 import RootKeys
 
@@ -95,7 +96,8 @@ struct ServeCommand: AsyncParsableCommand {
         let (store, provider) = try await directory.openProvider(rootKeysFlag: self.rootKeys)
         let rootKeys: any RootKeyService = MeteredRootKeyService(provider.service)
         let accessConfiguration = try RootKeyServiceFactory.accessConfiguration(settings, defaults: provider.accessDefaults)
-        let admin = TenantAdmin(store: store, rootKeys: rootKeys, dataDirectory: directory)
+        let admin = ControlPlane(store: store, rootKeys: rootKeys, directory: directory.layout)
+        try await admin.requireProvider()
         var testClient: (certificate: String, key: String)?
         if try await store.tenant(id: "default") == nil {
             _ = try await admin.createTenant(id: "default", displayName: "Default tenant")
@@ -202,7 +204,7 @@ struct ServeCommand: AsyncParsableCommand {
             settings: settings,
             flag: self.adminListen,
             directory: directory,
-            operations: ServeAdminOperations(
+            operations: ServeAdminOperations.make(
                 store: store,
                 rootKeys: rootKeys,
                 directory: directory,
@@ -210,6 +212,7 @@ struct ServeCommand: AsyncParsableCommand {
                 executor: BatchExecutor(core: core),
                 audit: audit,
                 reserve: reserve,
+                clientRulesChanged: { try await trust.load() },
                 clientRuleRemoved: { id in
                     do {
                         try trust.revoke(ruleID: id)

@@ -12,45 +12,34 @@
 import IOReactor
 import KMIPServer
 import KeyStore
-import KeystormPKI
+import KeystormControl
 import Synchronization
 
-/// The client rules in force: the TLS trust policy (CA anchors and pinned fingerprints) and the
-/// mapping of certificates to tenants, reloaded from the store so that `keystorm clients` changes
-/// apply to new connections without a restart.
+/// The TLS side of the client rules in force: ``ClientTrust`` (the control plane's rules,
+/// authorizer and connections) adapted to the reactor's ``TrustPolicy`` and TLS context, so that
+/// `keystorm clients` changes apply to new connections without a restart.
 final class TrustState: Sendable {
-    private struct Loaded: Sendable {
-        var rules: [ClientRule] = []
-        var authorities: [String: [PEMCertificate]] = [:]
-    }
-
-    private let store: any KeyStore
-    private let authorizer: ClientAuthorizer
-    private let loaded = Mutex(Loaded())
+    let trust: ClientTrust
     private let context = Mutex<TLSServerContext?>(nil)
-    /// The open connections, closed when the rule that admitted them goes.
-    let connections: ClientConnectionRegistry
 
     init(store: any KeyStore, connections: ClientConnectionRegistry = ClientConnectionRegistry()) {
-        self.store = store
-        self.authorizer = ClientAuthorizer(store: store)
-        self.connections = connections
+        self.trust = ClientTrust(store: store, connections: connections, log: { Log.info($0) })
+        // Weak: the trust keeps the closure, this keeps the trust.
+        self.trust.onChange { [weak self] anchors in
+            try self?.context.withLock { $0 }?.setTrustPolicy(Self.policy(for: anchors))
+        }
     }
+
+    /// The open connections, closed when the rule that admitted them goes.
+    var connections: ClientConnectionRegistry { self.trust.connections }
 
     /// The TLS policy for the current rules.
-    var policy: TrustPolicy {
-        let rules = self.loaded.withLock { $0.rules }
-        return Self.policy(for: rules)
-    }
+    var policy: TrustPolicy { Self.policy(for: self.trust.anchors) }
 
-    static func policy(for rules: [ClientRule]) -> TrustPolicy {
+    static func policy(for anchors: ClientTrust.Anchors) -> TrustPolicy {
         TrustPolicy(
-            caCertificates: rules.filter { $0.kind == .trustedCA }.map { .pem($0.certificatePEM) },
-            pinnedFingerprints: Set(
-                rules.filter { $0.kind == .pinnedCertificate }.compactMap {
-                    CertificateFingerprint(hex: $0.fingerprint)
-                }
-            )
+            caCertificates: anchors.caCertificates.map { .pem($0) },
+            pinnedFingerprints: Set(anchors.pinnedFingerprints.compactMap { CertificateFingerprint(hex: $0) })
         )
     }
 
@@ -59,62 +48,17 @@ final class TrustState: Sendable {
         self.context.withLock { $0 = context }
     }
 
-    /// Reads the rules; when they changed, updates the authorizer and the TLS policy, then closes
-    /// the open connections of rules that were removed or changed.
-    func load() async throws {
-        let rules = try await self.store.clients(tenantID: nil).sorted { $0.id < $1.id }
-        guard rules != self.loaded.withLock({ $0.rules }) else { return }
-        try self.apply(rules)
-        Log.info("client rules loaded: \(rules.count)")
-    }
+    /// Reads the rules and, when they changed, puts them in force (see ``ClientTrust/load()``).
+    func load() async throws { try await self.trust.load() }
 
-    /// Takes the rule `id` out of force at once (the admin API removed it from the store), and
-    /// closes the connections it admitted. The next ``load()`` finds the store agreeing.
-    func revoke(ruleID id: String) throws {
-        let rules = self.loaded.withLock { $0.rules }.filter { $0.id != id }
-        try self.apply(rules)
-    }
-
-    private func apply(_ rules: [ClientRule]) throws {
-        var authorities: [String: [PEMCertificate]] = [:]
-        for rule in rules where rule.kind == .trustedCA {
-            authorities[rule.id] = (try? PEMCertificate.parseBundle(rule.certificatePEM)) ?? []
-        }
-        let fresh = Loaded(rules: rules, authorities: authorities)
-        if let context = self.context.withLock({ $0 }) {
-            try context.setTrustPolicy(Self.policy(for: rules))
-        }
-        let previous = self.loaded.withLock { loaded -> [ClientRule] in
-            defer { loaded = fresh }
-            return loaded.rules
-        }
-        self.authorizer.update(rules)
-        // After the authorizer: a connection admitted by the old rules either registered before
-        // this (and is closed here) or checks ``admits(_:)`` after registering (and is refused).
-        let current = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let revoked = Set(previous.filter { current[$0.id] != $0 }.map(\.id))
-        let closed = self.connections.closeConnections(ofRules: revoked)
-        if closed > 0 {
-            Log.info(
-                "closed \(closed) connection(s) admitted by removed client rule(s) \(revoked.sorted().joined(separator: ", "))"
-            )
-        }
-    }
+    /// Takes the rule `id` out of force at once and closes the connections it admitted.
+    func revoke(ruleID id: String) throws { try self.trust.revoke(ruleID: id) }
 
     /// Whether the rule that admitted `client` is still in force.
-    func admits(_ client: ClientIdentity) -> Bool {
-        guard let rule = client.ruleID else { return true }
-        return self.authorizer.hasRule(id: rule)
-    }
+    func admits(_ client: ClientIdentity) -> Bool { self.trust.admits(client) }
 
     /// The tenant a verified client certificate acts for, or `nil`.
     func identify(_ peer: PeerCertificate) -> ClientIdentity? {
-        let authorities = self.loaded.withLock { $0.authorities }
-        return self.authorizer.identify(leafFingerprint: peer.fingerprint.hex) { rule in
-            guard let cas = authorities[rule.id], let leaf = try? PEMCertificate(derBytes: peer.der) else {
-                return false
-            }
-            return cas.contains { leaf.isIssued(by: $0) }
-        }
+        self.trust.identify(fingerprint: peer.fingerprint.hex, der: peer.der)
     }
 }

@@ -12,6 +12,7 @@
 import AdminHTTP
 import ArgumentParser
 import Foundation
+import KeystormControl
 import NIOHTTP1
 
 /// The operator commands through the running server's admin API (see ``AdminAPIClient``); each
@@ -53,8 +54,40 @@ extension ClientsCommand.Add {
         let answer: [String: [AdminClientRule]] = try await api.call(.POST, "/v1/clients", body: request)
         for rule in answer["clients"] ?? [] {
             let verb = rule.kind == "ca" ? "trusting CA" : "pinned"
-            print("\(verb) \(rule.label) (sha256 \(rule.fingerprint)) for tenant \(rule.tenant): rule \(rule.id)")
+            print("\(verb) \(AdminClientRuleLine(rule).text)")
         }
+    }
+}
+
+extension ClientsCommand.Issue {
+    func issue(using api: AdminAPIClient) async throws -> (rule: AdminClientRuleLine, certificate: String, key: String)
+    {
+        let issued: AdminIssuedClient = try await api.call(
+            .POST,
+            "/v1/clients/issue",
+            body: AdminIssueClient(tenant: self.tenant, name: self.name)
+        )
+        return (AdminClientRuleLine(issued.rule), issued.certificatePath, issued.keyPath)
+    }
+}
+
+extension ClientsCommand.SignCSR {
+    func sign(
+        _ pem: String,
+        using api: AdminAPIClient
+    ) async throws -> (rule: AdminClientRuleLine, subject: String, certificate: String) {
+        let signed: AdminSignedCSR = try await api.call(
+            .POST,
+            "/v1/clients/sign-csr",
+            body: AdminSignCSR(tenant: self.tenant, csr: pem, label: self.label)
+        )
+        return (AdminClientRuleLine(signed.rule), signed.subject, signed.certificate)
+    }
+}
+
+extension AdminClientRuleLine {
+    init(_ rule: AdminClientRule) {
+        self.init(id: rule.id, label: rule.label, fingerprint: rule.fingerprint, tenant: rule.tenant)
     }
 }
 
@@ -82,14 +115,10 @@ extension KeysCommand.List {
             .GET,
             "/v1/tenants/\(AdminAPIClient.segment(self.tenant))/keys?limit=\(self.limit)"
         )
-        print("UNIQUE IDENTIFIER\tTYPE\tSTATE\tROOT KEY VERSION\tCREATED\tNAMES")
-        for key in list.keys {
-            let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(key.createdAt)))
-            print(
-                "\(key.uniqueIdentifier)\t\(key.objectType)\t\(key.state)\t\(key.rootKeyVersion.map(String.init) ?? "-")\t\(created)\t\(key.names.joined(separator: ","))"
-            )
-        }
-        print("\(list.keys.count) of \(list.total)")
+        KeysCommand.printTable(
+            list.keys.map { ($0.uniqueIdentifier, $0.objectType, $0.state, $0.rootKeyVersion, $0.createdAt, $0.names) },
+            total: list.total
+        )
     }
 }
 
@@ -157,7 +186,8 @@ extension RootKeyCommand.Rotate {
             try await Task.sleep(for: .milliseconds(200))
             status = try await api.call(.GET, path)
         }
-        throw ValidationError(
+        throw ControlError(
+            .internalError,
             "the server has not re-wrapped every key of tenant \(status.tenant) after 10 minutes; see its log"
         )
     }
@@ -172,7 +202,7 @@ extension RootKeyCommand.Delete {
             print("Type the tenant id to confirm: ", terminator: "")
             fflush(nil)
             guard let answer = readLine(), answer.trimmingCharacters(in: .whitespaces) == self.tenant else {
-                throw ValidationError("not confirmed; nothing was deleted (pass --yes to skip the question)")
+                throw ControlError(.badRequest, "not confirmed; nothing was deleted (pass --yes to skip the question)")
             }
         }
         let tenant = AdminAPIClient.segment(self.tenant)

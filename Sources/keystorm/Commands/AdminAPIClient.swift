@@ -13,6 +13,7 @@ import AdminHTTP
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import KeystormControl
 import NIOCore
 import NIOHTTP1
 
@@ -53,8 +54,8 @@ struct AdminAPIClient: Sendable {
         return client
     }
 
-    /// Calls the API and decodes its answer; an error answer becomes a `ValidationError` with the
-    /// server's message.
+    /// Calls the API and decodes its answer; an error answer becomes the ``ControlError`` of its
+    /// HTTP status with the server's message.
     func call<Response: Decodable>(
         _ method: HTTPMethod,
         _ path: String,
@@ -62,12 +63,38 @@ struct AdminAPIClient: Sendable {
         as type: Response.Type = Response.self
     ) async throws -> Response {
         let encoded = try body.map { try JSONEncoder().encode($0) }
-        let (status, data) = try await self.request(method, path, body: encoded, timeout: .seconds(120))
+        let (status, data): (Int, Data)
+        do {
+            (status, data) = try await self.request(method, path, body: encoded, timeout: .seconds(120))
+        } catch {
+            throw ControlError(
+                .storeUnavailable,
+                "the running server's admin API at \(self.baseURL) did not answer \(method) \(path) (\(Swift.type(of: error)))"
+            )
+        }
         guard (200..<300).contains(status) else {
             let message = (try? JSONDecoder().decode(AdminErrorBody.self, from: data))?.error ?? "HTTP \(status)"
-            throw ValidationError(message)
+            throw ControlError(Self.code(status: status), message)
         }
-        return try JSONDecoder().decode(Response.self, from: data)
+        do {
+            return try JSONDecoder().decode(Response.self, from: data)
+        } catch {
+            throw ControlError(.internalError, "the admin API's answer to \(method) \(path) does not decode")
+        }
+    }
+
+    /// The control-plane code an admin API status stands for (the inverse of
+    /// `AdminRoutes.status(for:)` up to codes that share a status).
+    static func code(status: Int) -> ControlError.Code {
+        switch status {
+        case 400: .badRequest
+        case 403: .permissionDenied
+        case 404: .notFound
+        case 409: .conflict
+        case 503: .storeUnavailable
+        case 507: .diskFull
+        default: .internalError
+        }
     }
 
     private func request(

@@ -12,6 +12,7 @@
 import ArgumentParser
 import Foundation
 import KeyStore
+import KeystormControl
 
 struct TenantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,15 +35,15 @@ struct TenantsCommand: AsyncParsableCommand {
         var rootKeyID: String?
 
         func run() async throws {
-            // The admin API creates tenants with a new root key only; adopting one opens the store here.
-            if self.rootKeyID == nil, let api = await AdminAPIClient.running(self.common) {
-                return try await self.run(using: api)
+            try await CommandErrors.presenting {
+                // The admin API creates tenants with a new root key only; adopting one opens the store here.
+                if self.rootKeyID == nil, let api = await AdminAPIClient.running(self.common) {
+                    return try await self.run(using: api)
+                }
+                let control = try await self.common.dataDirectory(self.common.resolver()).openControlPlane()
+                let tenant = try await control.createTenant(id: self.id, displayName: self.name, rootKeyID: self.rootKeyID)
+                print("created tenant \(tenant.id) (root key \(tenant.rootKey.provider):\(tenant.rootKey.keyID) v\(tenant.rootKey.version))")
             }
-            let directory = try self.common.dataDirectory(self.common.resolver())
-            let (store, rootKeys) = try await directory.openExisting()
-            let tenant = try await TenantAdmin(store: store, rootKeys: rootKeys, dataDirectory: directory)
-                .createTenant(id: self.id, displayName: self.name, rootKeyID: self.rootKeyID)
-            print("created tenant \(tenant.id) (root key \(tenant.rootKey.provider):\(tenant.rootKey.keyID) v\(tenant.rootKey.version))")
         }
     }
 
@@ -51,15 +52,17 @@ struct TenantsCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
-            let directory = try self.common.dataDirectory(self.common.resolver())
-            let (store, _) = try await directory.openExisting()
-            let tenants = try await store.tenants()
-            let rules = try await store.clients(tenantID: nil)
-            print("TENANT\tROOT KEY\tVERSION\tCLIENT RULES\tNAME")
-            for tenant in tenants {
-                let count = rules.filter { $0.tenantID == tenant.id }.count
-                print("\(tenant.id)\t\(tenant.rootKey.provider):\(tenant.rootKey.keyID)\t\(tenant.rootKey.version)\t\(count)\t\(tenant.displayName)")
+            try await CommandErrors.presenting {
+                if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
+                let directory = try self.common.dataDirectory(self.common.resolver())
+                let store = try directory.openExistingStore()
+                let tenants = try await store.tenants()
+                let rules = try await store.clients(tenantID: nil)
+                print("TENANT\tROOT KEY\tVERSION\tCLIENT RULES\tNAME")
+                for tenant in tenants {
+                    let count = rules.filter { $0.tenantID == tenant.id }.count
+                    print("\(tenant.id)\t\(tenant.rootKey.provider):\(tenant.rootKey.keyID)\t\(tenant.rootKey.version)\t\(count)\t\(tenant.displayName)")
+                }
             }
         }
     }

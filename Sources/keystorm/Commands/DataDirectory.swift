@@ -12,56 +12,44 @@
 import Dispatch
 import Foundation
 import KeyStore
-import KeystormPKI
+import KeystormControl
 import RootKeys
 
-/// The data directory and what lives in it.
-///
-/// ```
-/// keystorm.sqlite            tenants, client rules, managed objects (key material wrapped)
-/// master.key, rootkeys.sealed  the Local root-key provider
-/// prewarm/<tenant>           a `keystorm keys prewarm` request the running server picks up
-/// audit.log                  one JSON line per KMIP operation
-/// tls/server-ca.pem, .key    the CA that signs the server certificate (give vCenter server-ca.pem)
-/// tls/server.pem, .key       the server certificate (EKU serverAuth + clientAuth)
-/// tls/client-ca.pem, .key    the CA that issues client certificates and signs CSRs
-/// clients/<tenant>/<name>.pem, .key  client certificates Keystorm issued
-/// ```
+/// The data directory of the configured Keystorm: its layout (``DataDirectoryLayout``, from the
+/// control plane) and the settings that choose its root-key service.
 struct DataDirectory {
-    let path: String
+    let layout: DataDirectoryLayout
     /// The settings that choose and configure the root-key service (`root-keys`, ...); `nil` reads
     /// the environment and `KEYSTORM_CONFIG` only.
     let settings: SettingsResolver?
 
-    var storePath: String { self.path + "/keystorm.sqlite" }
-    var auditPath: String { self.path + "/audit.log" }
-    var tlsDirectory: String { self.path + "/tls" }
-    var serverCACertificate: String { self.tlsDirectory + "/server-ca.pem" }
-    var serverCAKey: String { self.tlsDirectory + "/server-ca.key" }
-    var serverCertificate: String { self.tlsDirectory + "/server.pem" }
-    var serverKey: String { self.tlsDirectory + "/server.key" }
-    var clientCACertificate: String { self.tlsDirectory + "/client-ca.pem" }
-    var clientCAKey: String { self.tlsDirectory + "/client-ca.key" }
-
-    func clientDirectory(tenant: String) -> String { self.path + "/clients/" + tenant }
-
-    /// Where `keystorm keys prewarm` leaves requests for the running server.
-    var prewarmDirectory: String { self.path + "/prewarm" }
-
     init(path: String, settings: SettingsResolver? = nil) {
-        self.path = (path as NSString).standardizingPath
+        self.layout = DataDirectoryLayout(path: path)
         self.settings = settings
     }
 
+    var path: String { self.layout.path }
+    var storePath: String { self.layout.storePath }
+    var auditPath: String { self.layout.auditPath }
+    var tlsDirectory: String { self.layout.tlsDirectory }
+    var serverCACertificate: String { self.layout.serverCACertificate }
+    var serverCAKey: String { self.layout.serverCAKey }
+    var serverCertificate: String { self.layout.serverCertificate }
+    var serverKey: String { self.layout.serverKey }
+    var clientCACertificate: String { self.layout.clientCACertificate }
+    var clientCAKey: String { self.layout.clientCAKey }
+    var prewarmDirectory: String { self.layout.prewarmDirectory }
     /// Whether a store exists here already.
-    var exists: Bool { FileManager.default.fileExists(atPath: self.storePath) }
+    var exists: Bool { self.layout.exists }
+
+    func clientDirectory(tenant: String) -> String { self.layout.clientDirectory(tenant: tenant) }
 
     /// Creates the directory tree with owner-only permissions.
-    func create() throws {
-        for directory in [self.path, self.tlsDirectory, self.path + "/clients"] {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        }
-    }
+    func create() throws { try self.layout.create() }
+
+    /// The server CA, server certificate and client CA: loaded, or created on first start.
+    @discardableResult
+    func ensurePKI(hostnames: [String]) throws -> Bool { try self.layout.ensurePKI(hostnames: hostnames) }
 
     /// Opens the store and the root-key service the `root-keys` setting names (`flag` beats it).
     func openProvider(rootKeysFlag: String? = nil) async throws -> (SQLiteKeyStore, RootKeyProvider) {
@@ -100,9 +88,7 @@ struct DataDirectory {
     }
 
     private func requireExisting() throws {
-        guard self.exists else {
-            throw SettingsError("no Keystorm data directory at \(self.path): run 'keystorm serve --data-dir \(self.path)' once, or pass --data-dir")
-        }
+        try self.layout.requireExisting()
     }
 
     /// Asks the running server (or the next one to start) to prewarm a tenant's `recent` most
@@ -157,43 +143,5 @@ struct DataDirectory {
             index = next
         }
         return String(bytes: bytes, encoding: .utf8)
-    }
-
-    /// The server CA, server certificate and client CA: loaded, or created on first start.
-    ///
-    /// - Returns: Whether anything was created.
-    @discardableResult
-    func ensurePKI(hostnames: [String]) throws -> Bool {
-        var created = false
-        let fileManager = FileManager.default
-        let serverCA: CertificateAuthority
-        if fileManager.fileExists(atPath: self.serverCACertificate) {
-            serverCA = try CertificateAuthority(certificatePath: self.serverCACertificate, privateKeyPath: self.serverCAKey)
-        } else {
-            serverCA = try CertificateAuthority.create(commonName: "Keystorm server CA")
-            try serverCA.save(certificatePath: self.serverCACertificate, privateKeyPath: self.serverCAKey)
-            created = true
-        }
-        if !fileManager.fileExists(atPath: self.serverCertificate) {
-            let issued = try serverCA.issueServerCertificate(
-                commonName: hostnames.first ?? "localhost",
-                dnsNames: Array(Set(["localhost"] + hostnames.filter { !$0.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } })).sorted(),
-                ipAddresses: Array(Set(["127.0.0.1", "::1"] + hostnames.filter { $0.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } })).sorted()
-            )
-            // The chain vCenter retrieves: server certificate, then its CA.
-            try issued.save(certificatePath: self.serverCertificate, privateKeyPath: self.serverKey, chain: serverCA.certificate.pem)
-            created = true
-        }
-        if !fileManager.fileExists(atPath: self.clientCACertificate) {
-            let clientCA = try CertificateAuthority.create(commonName: "Keystorm client CA")
-            try clientCA.save(certificatePath: self.clientCACertificate, privateKeyPath: self.clientCAKey)
-            created = true
-        }
-        return created
-    }
-
-    /// The CA that issues client certificates.
-    func clientCA() throws -> CertificateAuthority {
-        try CertificateAuthority(certificatePath: self.clientCACertificate, privateKeyPath: self.clientCAKey)
     }
 }

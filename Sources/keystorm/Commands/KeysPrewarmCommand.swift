@@ -11,6 +11,7 @@
 
 import ArgumentParser
 import KeyStore
+import KeystormControl
 
 extension KeysCommand {
     /// `keystorm keys prewarm`: asks the running server to fill its key cache with a tenant's most
@@ -30,18 +31,30 @@ extension KeysCommand {
         @Option(help: "The tenant.") var tenant: String = "default"
         @Option(help: "How many of the most recently created keys.") var recent: Int = 1000
 
-        func run() async throws {
-            if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
+        func validate() throws {
             guard self.recent > 0 else { throw ValidationError("--recent must be at least 1") }
-            let directory = self.common.dataDirectory(try self.common.resolver())
-            let store = try directory.openExistingStore()
-            guard try await store.tenant(id: self.tenant) != nil else {
-                throw ValidationError("no tenant '\(self.tenant)'")
+        }
+
+        func run() async throws {
+            try await CommandErrors.presenting {
+                if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
+                let directory = self.common.dataDirectory(try self.common.resolver())
+                let store = try directory.openExistingStore()
+                guard try await store.tenant(id: self.tenant) != nil else {
+                    throw ControlError(.notFound, "no tenant '\(self.tenant)'; see 'keystorm tenants list'")
+                }
+                do {
+                    try await directory.requestPrewarm(tenant: self.tenant, recent: self.recent)
+                } catch {
+                    throw ControlError.classifying(
+                        error,
+                        operation: "writing a prewarm request into \(directory.prewarmDirectory)"
+                    )
+                }
+                print(
+                    "asked the server to prewarm the \(self.recent) most recent keys of tenant \(self.tenant); its log reports the result"
+                )
             }
-            try await directory.requestPrewarm(tenant: self.tenant, recent: self.recent)
-            print(
-                "asked the server to prewarm the \(self.recent) most recent keys of tenant \(self.tenant); its log reports the result"
-            )
         }
     }
 }
