@@ -35,7 +35,19 @@ struct Keystorm: AsyncParsableCommand {
         // (certificates are made 0644 explicitly): a permissive umask of the shell that
         // started the server never widens the store, its WAL, keys or the audit log.
         umask(0o077)
-        await Self.main(nil)
+        do {
+            var command = try Self.parseAsRoot(nil)
+            // Once, before anything logs: every logger of the process, Keystorm's and the
+            // libraries', writes through it (JSON lines by default).
+            try LogSettings.of(command).bootstrap()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            Self.exit(withError: error)
+        }
     }
 }
 
