@@ -159,12 +159,18 @@ extension LiveServerTests {
             ServeProcess.expectJSONLines(outcome.output)
             #expect(FileManager.default.fileExists(atPath: root + "/data/first-start.incomplete"))
 
-            let serve = try await ServeProcess.start(dataDirectory: root + "/data", extra: ["--log-format", "text"])
+            let serve = try await ServeProcess.start(
+                dataDirectory: root + "/data",
+                extra: ["--log-format", "text", "--log-level", "notice"]
+            )
             defer { serve.cleanUp(removing: false) }
             #expect(serve.log.contains("openssl s_client"), "log:\n\(serve.log)")
             #expect(!FileManager.default.fileExists(atPath: root + "/data/first-start.incomplete"))
-            // --log-format text: plain lines, no JSON.
+            // --log-format text: plain lines, no JSON; --log-level notice: the start-up message,
+            // none of the info records (such as the loaded client rules).
             #expect(!serve.log.contains("{\"time\""), "log:\n\(serve.log)")
+            #expect(serve.log.contains(" notice Keystorm is serving KMIP on 127.0.0.1:"), "log:\n\(serve.log)")
+            #expect(!serve.log.contains(" info "), "log:\n\(serve.log)")
             kill(serve.pid, SIGTERM)
             #expect(try await serve.waitForExit(timeout: .seconds(30)) == 0)
         }

@@ -115,7 +115,7 @@ struct AdminServer: Sendable {
                         to: URL(fileURLWithPath: directory.adminAddressPath),
                         options: .atomic
                     )
-                    Log.info(
+                    Log.notice(
                         "Admin API, /metrics, /healthz and /readyz on http://\(address) (bearer token in \(directory.adminTokenPath))."
                     )
                     bound()

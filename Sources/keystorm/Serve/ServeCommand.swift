@@ -128,7 +128,7 @@ struct ServeCommand: AsyncParsableCommand {
             beforeScrape: { composition.collectMetrics() }
         )
         try await composition.serviceGroup(admin: admin).run()
-        Log.info("stopped")
+        Log.notice("stopped")
     }
 }
 

@@ -84,7 +84,7 @@ struct ReactorService: Service, CustomStringConvertible {
         try await withGracefulShutdownHandler {
             try await server.run(handler: self.handler)
         } onGracefulShutdown: {
-            Log.info("shutting down: KMIP listener closed, draining open connections (up to \(grace))")
+            Log.notice("shutting down: KMIP listener closed, draining open connections (up to \(grace))")
             server.shutdown(gracePeriod: grace)
         }
         Log.info("KMIP listener stopped: every connection is closed")
@@ -141,7 +141,7 @@ final class DrainedAuditSink: AuditSink {
         NamedService("audit log") {
             try? await gracefulShutdown()
             let recorded = await self.drain()
-            Log.info("audit log flushed: \(recorded) operation(s) recorded since the start, all on disk")
+            Log.notice("audit log flushed: \(recorded) operation(s) recorded since the start, all on disk")
         }
     }
 }

@@ -20,6 +20,9 @@ enum Log {
     static let logger = Logger(label: "keystorm")
 
     static func info(_ message: String) { Self.logger.info("\(message)") }
+    /// What an operator watching the server wants even at `log.level = notice`: where it
+    /// listens, how to connect, that it stops.
+    static func notice(_ message: String) { Self.logger.notice("\(message)") }
     static func error(_ message: String) { Self.logger.error("\(message)") }
 
     /// A closure for the libraries' `log:` parameters (`ReactorConfiguration.log`,
@@ -31,7 +34,7 @@ enum Log {
 
 /// What `keystorm serve` prints at start: where it listens and how to connect vCenter.
 enum Banner {
-    /// Logs the start-up message, one record per line, once every listener is bound.
+    /// Logs the start-up message, one `notice` record per line, once every listener is bound.
     ///
     /// - Parameters:
     ///   - firstStart: Whether this start created the data directory (or finished creating it).
@@ -53,7 +56,7 @@ enum Banner {
             generatedTLS: generatedTLS,
             serverCertificate: serverCertificate
         ) where !line.isEmpty {
-            Log.info(line)
+            Log.notice(line)
         }
     }
 
