@@ -160,6 +160,7 @@ let package = Package(
             name: "KeystormIntegrationTests",
             dependencies: [
                 "keystorm", "keystorm-load", "KeyProtectEmulator", "KeystormTestSupport", "KMIPModel", "KMIPCodec", "CKeystorm",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
