@@ -117,7 +117,9 @@ extension LiveServerTests {
             ])
             #expect(outcome.status == 1, "exit status; output:\n\(outcome.output)")
             #expect(
-                outcome.output.contains("admin API: cannot listen on 127.0.0.1:\(taken.port): address already in use"),
+                outcome.output.contains(
+                    "keystorm serve stopped: admin API: cannot listen on 127.0.0.1:\(taken.port): address already in use"
+                ),
                 "output:\n\(outcome.output)"
             )
             #expect(outcome.output.contains("\"service\":\"admin API\""), "output:\n\(outcome.output)")

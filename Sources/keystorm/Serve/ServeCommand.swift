@@ -85,7 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
         help: "How long in-flight operations may take after SIGTERM or SIGINT, e.g. 10s (key shutdown.grace-period). Default: 10s."
     )
     var shutdownGracePeriod: String?
-    /// Not an option: `--port` alone would be read as the start of another one; say what to use.
+    /// Not a setting: without it `--port` was an unknown option and the parser suggested `--store`;
+    /// with it, `validate()` says to use `--listen HOST:PORT` (exit 64, bad usage).
     @Option(name: .customLong("port"), help: .hidden) var port: String?
 
     func validate() throws {

@@ -65,7 +65,11 @@ struct ServeServiceFailure: Error, CustomStringConvertible {
     var service: String
     var underlying: any Error
 
-    var description: String { "\(self.service): \(ServeErrorText.describe(self.underlying))" }
+    var description: String {
+        // A listener error names its listener already.
+        if let error = self.underlying as? ListenerError { return error.description }
+        return "\(self.service): \(ServeErrorText.describe(self.underlying))"
+    }
 }
 
 /// The KMIP listener as a service: runs the reactor; on graceful shutdown it stops accepting (the
