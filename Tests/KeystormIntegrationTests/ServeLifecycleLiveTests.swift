@@ -177,6 +177,39 @@ extension LiveServerTests {
             #expect(try await serve.waitForExit(timeout: .seconds(30)) == 0)
         }
 
+        @Test("Prewarm requests: polled only with the admin API off; left while stopped, taken at the next start")
+        func prewarmRequestFiles() async throws {
+            let root = ServeProcess.temporaryRoot()
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let data = root + "/data"
+            let serve = try await ServeProcess.start(dataDirectory: data, extra: ["--admin-listen", "off"])
+            defer { serve.cleanUp(removing: false) }
+            let client = try KMIPTLSClient(port: serve.port, caFile: serve.serverCA, identity: serve.testClient)
+            for _ in 0..<4 { _ = try await client.createKey() }
+
+            // Admin API off: the command leaves a file, the running server polls for it.
+            let asked = try await ServeProcess.run(["keys", "prewarm", "--data-dir", data, "--recent", "3"])
+            #expect(asked.status == 0 && asked.output.contains("asked the server to prewarm"), "\(asked.output)")
+            _ = try await retrying(timeout: .seconds(30), every: .milliseconds(100), "the server taking the file") {
+                serve.log.contains("prewarmed tenant default: 3 of 3 recent keys cached, 0 failed") ? true : nil
+            }
+            kill(serve.pid, SIGTERM)
+            #expect(try await serve.waitForExit(timeout: .seconds(30)) == 0)
+
+            // No server: the file waits; the next start (admin API on) takes it once.
+            let left = try await ServeProcess.run(["keys", "prewarm", "--data-dir", data, "--recent", "2"])
+            #expect(left.status == 0, "\(left.output)")
+            let next = try await ServeProcess.start(dataDirectory: data, extra: [])
+            defer { next.cleanUp(removing: false) }
+            _ = try await retrying(timeout: .seconds(30), every: .milliseconds(100), "the next start taking the file") {
+                next.log.contains("prewarmed tenant default: 2 of 2 recent keys cached, 0 failed") ? true : nil
+            }
+            let pending = (try? FileManager.default.contentsOfDirectory(atPath: data + "/prewarm")) ?? []
+            #expect(pending.isEmpty, "request files left: \(pending)")
+            kill(next.pid, SIGTERM)
+            #expect(try await next.waitForExit(timeout: .seconds(30)) == 0)
+        }
+
         @Test("Bad TLS and CA files and flags: one line naming the file or flag and the cause")
         func badFilesAndFlags() async throws {
             let root = ServeProcess.temporaryRoot()
