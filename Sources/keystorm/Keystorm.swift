@@ -23,7 +23,7 @@ struct Keystorm: AsyncParsableCommand {
         abstract: "A KMIP key server for VMware vSphere and vSAN encryption.",
         discussion: """
             'keystorm serve' starts the server; on first start it creates the data directory with its
-            store, root key, certificates and a default tenant, and prints how to connect vCenter.
+            store, root key, certificates and a default tenant, and logs how to connect vCenter.
             The other commands manage tenants, the clients they trust and their keys.
             """,
         subcommands: [ServeCommand.self, TenantsCommand.self, ClientsCommand.self, KeysCommand.self, RootKeyCommand.self],

@@ -38,7 +38,7 @@ extension LiveServerTests {
             let kmipFailures = storm.kmipFailures
 
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<6 {
+                for _ in 0..<12 {
                     group.addTask {
                         while true {
                             do {
@@ -59,7 +59,7 @@ extension LiveServerTests {
                     }
                 }
                 _ = try await retrying(timeout: .seconds(60), every: .milliseconds(50), "the storm under way") {
-                    acknowledged.withLock { $0.count } >= 30 ? true : nil
+                    acknowledged.withLock { $0.count } >= 150 ? true : nil
                 }
                 signalled.set()
                 let clock = ContinuousClock()
@@ -92,7 +92,7 @@ extension LiveServerTests {
                 }
             )
             let acked = acknowledged.withLock { $0 }
-            #expect(acked.count >= 30)
+            #expect(acked.count >= 150)
             let missing = acked.filter { !auditedCreates.contains($0) }
             #expect(missing.isEmpty, "acknowledged but not audited: \(missing)")
             // The log: JSON lines only, and the shutdown steps.
