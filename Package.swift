@@ -111,6 +111,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -157,6 +160,7 @@ let package = Package(
             name: "KeystormIntegrationTests",
             dependencies: [
                 "keystorm", "keystorm-load", "KeyProtectEmulator", "KeystormTestSupport", "KMIPModel", "KMIPCodec", "CKeystorm",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

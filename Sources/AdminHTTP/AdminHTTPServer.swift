@@ -12,7 +12,6 @@
 public import Hummingbird
 import Logging
 import NIOCore
-import ServiceLifecycle
 public import Prometheus
 
 /// The admin listener (`admin-listen`, default 127.0.0.1:9696): `/metrics`, `/healthz`,
@@ -118,12 +117,12 @@ public struct AdminHTTPServer: Sendable {
         )
     }
 
-    /// Serves until the calling task is cancelled; cancellation shuts the listener down
-    /// gracefully (requests in progress finish).
+    /// Serves until graceful shutdown (it is a `Service`: run it in the process's `ServiceGroup`,
+    /// whose graceful shutdown lets requests in progress finish) or until the task is cancelled.
     ///
     /// - Parameter onListening: Called once with the bound port (useful with port 0).
     /// - Throws: When the address cannot be bound.
-    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+    public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
         var logger = Logger(label: "keystorm.admin")
         logger.logLevel = .warning
         // A peer that opens a connection and sends half a request is closed after the request
@@ -140,23 +139,7 @@ public struct AdminHTTPServer: Sendable {
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        // The server process owns the signals (SIGTERM drains KMIP first); here cancellation of
-        // the calling task becomes a graceful shutdown rather than a cancelled child channel.
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: application)],
-                gracefulShutdownSignals: [],
-                cancellationSignals: [],
-                logger: logger
-            )
-        )
-        // Unstructured, so that the caller's cancellation reaches the group only as a graceful
-        // shutdown.
-        let running = Task { try await group.run() }
-        try await withTaskCancellationHandler {
-            try await running.value
-        } onCancel: {
-            Task { await group.triggerGracefulShutdown() }
-        }
+        // The application is itself a Service: the caller's graceful shutdown reaches it.
+        try await application.run()
     }
 }

@@ -23,7 +23,7 @@ struct Keystorm: AsyncParsableCommand {
         abstract: "A KMIP key server for VMware vSphere and vSAN encryption.",
         discussion: """
             'keystorm serve' starts the server; on first start it creates the data directory with its
-            store, root key, certificates and a default tenant, and prints how to connect vCenter.
+            store, root key, certificates and a default tenant, and logs how to connect vCenter.
             The other commands manage tenants, the clients they trust and their keys.
             """,
         subcommands: [ServeCommand.self, TenantsCommand.self, ClientsCommand.self, KeysCommand.self, RootKeyCommand.self],
@@ -35,7 +35,19 @@ struct Keystorm: AsyncParsableCommand {
         // (certificates are made 0644 explicitly): a permissive umask of the shell that
         // started the server never widens the store, its WAL, keys or the audit log.
         umask(0o077)
-        await Self.main(nil)
+        do {
+            var command = try Self.parseAsRoot(nil)
+            // Once, before anything logs: every logger of the process, Keystorm's and the
+            // libraries', writes through it (JSON lines by default).
+            try LogSettings.of(command).bootstrap()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            Self.exit(withError: error)
+        }
     }
 }
 

@@ -17,9 +17,10 @@ import KMIPServer
 import KeyStore
 import Prometheus
 import RootKeys
+import Synchronization
 
 /// The admin listener of `keystorm serve`: settings, the token, the address file the CLI reads,
-/// and the task that runs it.
+/// and the service that runs it.
 ///
 /// Settings (flag, env, file as for every setting):
 /// - `admin-listen` (`--admin-listen`, `KEYSTORM_ADMIN_LISTEN`): default `127.0.0.1:9696`; `off`
@@ -91,26 +92,47 @@ struct AdminServer: Sendable {
         return value
     }
 
-    /// Serves until the task is cancelled. Once bound it prints where, and writes the address to
-    /// `admin.address` in the data directory for the CLI; the file goes when the listener stops.
-    func run() async throws {
+    /// The listener as a service of `keystorm serve`'s group: serves until graceful shutdown.
+    /// Once bound it logs where, writes the address to `admin.address` in the data directory for
+    /// the CLI, then calls `bound`; the file goes when the listener stops. A bind failure names
+    /// the listener and the address.
+    func service(bound: @escaping @Sendable () -> Void) -> NamedService {
+        NamedService("admin API") { try await self.run(bound: bound) }
+    }
+
+    private func run(bound: @escaping @Sendable () -> Void) async throws {
         let directory = self.directory
         let host = self.server.configuration.host
+        let listening = ListeningFlag()
         defer { try? FileManager.default.removeItem(atPath: directory.adminAddressPath) }
-        try await self.server.run { port in
-            // File I/O off the cooperative pool.
-            DispatchQueue.global().async {
-                let address = ListenAddress(host: host, port: port)
-                try? Data("\(address)\n".utf8).write(
-                    to: URL(fileURLWithPath: directory.adminAddressPath),
-                    options: .atomic
-                )
-                let line =
-                    "Admin API, /metrics, /healthz and /readyz on http://\(address) (bearer token in \(directory.adminTokenPath)).\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
+        do {
+            try await self.server.run { port in
+                listening.set()
+                // File I/O off the cooperative pool and off the listener's event loop.
+                DispatchQueue.global().async {
+                    let address = ListenAddress(host: host, port: port)
+                    try? Data("\(address)\n".utf8).write(
+                        to: URL(fileURLWithPath: directory.adminAddressPath),
+                        options: .atomic
+                    )
+                    Log.notice(
+                        "Admin API, /metrics, /healthz and /readyz on http://\(address) (bearer token in \(directory.adminTokenPath))."
+                    )
+                    bound()
+                }
             }
+        } catch let error where !listening.isSet {
+            let address = ListenAddress(host: host, port: self.server.configuration.port)
+            throw ListenerError(listener: "admin API", address: "\(address)", error: error)
         }
     }
+}
+
+/// Whether the admin listener got as far as binding its address.
+private final class ListeningFlag: Sendable {
+    private let bound = Atomic<Bool>(false)
+    var isSet: Bool { self.bound.load(ordering: .relaxed) }
+    func set() { self.bound.store(true, ordering: .relaxed) }
 }
 
 extension DataDirectory {
