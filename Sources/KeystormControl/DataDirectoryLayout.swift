@@ -23,8 +23,9 @@ import Musl
 /// ```
 /// keystorm.sqlite            tenants, client rules, managed objects (key material wrapped)
 /// master.key, rootkeys.sealed  the Local root-key provider
-/// prewarm/<tenant>           a `keystorm keys prewarm` request the running server picks up
+/// prewarm/<tenant>           a `keystorm keys prewarm` request (admin API off, or no server running)
 /// audit.log                  one JSON line per KMIP operation
+/// first-start.incomplete     present until a first start bound every listener (the next start finishes it)
 /// tls/server-ca.pem, .key    the CA that signs the server certificate (give vCenter server-ca.pem)
 /// tls/server.pem, .key       the server certificate (EKU serverAuth + clientAuth)
 /// tls/client-ca.pem, .key    the CA that issues client certificates and signs CSRs

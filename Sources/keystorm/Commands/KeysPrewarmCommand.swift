@@ -15,16 +15,18 @@ import KeystormControl
 
 extension KeysCommand {
     /// `keystorm keys prewarm`: asks the running server to fill its key cache with a tenant's most
-    /// recent keys. The cache lives in the server's process, so the request goes through a file in
-    /// the data directory that the server takes within a second.
+    /// recent keys. The cache lives in the server's process: the request goes through the admin
+    /// API, or, with the admin API off, through a file in the data directory that the server takes
+    /// within its refresh interval (and the next server start takes if none runs).
     struct Prewarm: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Have the running server cache a tenant's most recent keys before a boot storm.",
             discussion: """
-                The running 'keystorm serve' on this data directory picks the request up within its
-                refresh interval (1 s) and unwraps the keys through its unwrap batcher, so the
-                rate limit holds; its log says when it is done. With no server running, the next
-                start does it. To prewarm every tenant at each start, set cache.prewarm.
+                The running 'keystorm serve' on this data directory takes the request through its
+                admin API (with the admin API off: from a request file, within its refresh interval)
+                and unwraps the keys through its unwrap batcher, so the rate limit holds; its log
+                says when it is done. With no server running, the next start does it. To prewarm
+                every tenant at each start, set cache.prewarm.
                 """
         )
         @OptionGroup var common: CommonOptions
