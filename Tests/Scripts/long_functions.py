@@ -10,7 +10,7 @@
 ##
 ##===----------------------------------------------------------------------===##
 
-"""Lists the Swift functions, initializers and closures-as-accessors longer than a limit.
+"""Lists the Swift functions, initializers and deinitializers longer than a limit.
 
 Usage: Tests/Scripts/long_functions.py [--max N] [--exclude DIR]... [PATH]...
 
