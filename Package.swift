@@ -77,9 +77,13 @@ let package = Package(
         .systemLibrary(name: "CKeystormCrypto", providers: [.apt(["libssl-dev"])]),
         // PKCS#11 declarations from p11-kit's header (no library: the module is dlopen'ed); RootKeys only.
         .systemLibrary(name: "CKeystormPKCS11", providers: [.apt(["libp11-kit-dev"])]),
+        // The provider contract runs against the Key Protect emulator too: SwiftPM builds it first.
         .testTarget(
             name: "RootKeysTests",
-            dependencies: ["RootKeys", "KeystormTestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            dependencies: [
+                "RootKeys", "KeystormTestSupport", "KeyProtectEmulator",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The KMIP server: batches, operations, authorization, audit. Sees no transport.

@@ -14,10 +14,12 @@ import KeystormTestSupport
 import RootKeys
 import Testing
 
-/// The Key Protect provider against the KeyProtectEmulator binary over real HTTP.
+/// What only the Key Protect provider does, against the KeyProtectEmulator binary over real HTTP:
+/// IAM tokens, retries on 429 and 5xx, outages, correlation ids, rewrap on unwrap, batching.
+/// The behaviour every provider shares is in RootKeysTests' `RootKeyServiceContractTests`.
 @Suite("Key Protect provider against the emulator")
 struct KeyProtectRootKeyServiceTests {
-    static let apiKey = "keystorm-test-api-key"
+    static let apiKey = KeyProtectEmulatorProcess.testAPIKey
 
     /// Runs `body` with an emulator and a provider pointed at it; shuts both down afterwards.
     static func withService<T>(
@@ -26,33 +28,14 @@ struct KeyProtectRootKeyServiceTests {
         retry: KeyProtectRetryPolicy = KeyProtectRetryPolicy(baseDelay: .milliseconds(50), maxDelay: .seconds(1)),
         _ body: (KeyProtectRootKeyService, KeyProtectEmulatorProcess) async throws -> T
     ) async throws -> T {
-        try await KeyProtectEmulatorProcess.with(options) { emulator in
-            let service = try Self.service(emulator, apiKey: apiKey, retry: retry)
-            do {
-                let result = try await body(service, emulator)
-                try await service.shutdown()
-                return result
-            } catch {
-                try? await service.shutdown()
-                throw error
-            }
-        }
+        try await KeyProtectEmulatorProcess.withRootKeyService(options, apiKey: apiKey, retry: retry, body)
     }
 
     static func service(
         _ emulator: KeyProtectEmulatorProcess,
-        apiKey: String = Self.apiKey,
         retry: KeyProtectRetryPolicy = KeyProtectRetryPolicy(baseDelay: .milliseconds(50), maxDelay: .seconds(1))
     ) throws -> KeyProtectRootKeyService {
-        var configuration = KeyProtectRootKeyService.Configuration(
-            endpoint: emulator.baseURL,
-            iamEndpoint: emulator.baseURL + "/identity/token",
-            instanceID: emulator.instanceID,
-            apiKey: apiKey,
-            keyRing: "default"
-        )
-        configuration.retry = retry
-        return try KeyProtectRootKeyService(configuration: configuration)
+        try emulator.rootKeyService(retry: retry)
     }
 
     static func dataKey(_ seed: UInt8 = 1) -> [UInt8] {
@@ -61,24 +44,8 @@ struct KeyProtectRootKeyServiceTests {
 
     static let aad = Array("tenant-a/7f0c2a1e-key".utf8)
 
-    @Test("Create, wrap and unwrap round trip")
-    func roundTrip() async throws {
-        try await Self.withService { service, _ in
-            let handle = try await service.createRootKey(label: "tenant a")
-            #expect(handle.version == 1)
-            let wrapped = try await service.wrap(SecretBytes(Self.dataKey()), rootKeyID: handle.keyID, aad: Self.aad)
-            #expect(wrapped.rootKeyVersion == 1)
-            let result = try await service.unwrap(wrapped, rootKeyID: handle.keyID, aad: Self.aad)
-            #expect(result.plaintext.copyBytes() == Self.dataKey())
-            #expect(result.rewrapped == nil)
-            let info = try await service.info(rootKeyID: handle.keyID)
-            #expect(info == RootKeyInfo(keyID: handle.keyID, label: "tenant a", state: .active, currentVersion: 1))
-            #expect(service.providerName == "keyprotect")
-        }
-    }
-
-    @Test("A wrapped key is bound to its AAD")
-    func aadBinding() async throws {
+    @Test("An authentication failure names the correlation id; a garbled ciphertext fails")
+    func authenticationErrors() async throws {
         try await Self.withService { service, _ in
             let rootKey = try await service.createRootKey(label: "aad").keyID
             let wrapped = try await service.wrap(SecretBytes(Self.dataKey()), rootKeyID: rootKey, aad: Self.aad)
@@ -88,15 +55,6 @@ struct KeyProtectRootKeyServiceTests {
                 }
                 #expect(error?.code == .authenticationFailed)
                 #expect(error?.reason.contains("correlation-id") == true)
-            }
-            // AAD longer than one Key Protect element, and none at all.
-            let long = (0..<2000).map { UInt8(truncatingIfNeeded: $0) }
-            for aad in [long, []] {
-                let bound = try await service.wrap(SecretBytes(Self.dataKey(2)), rootKeyID: rootKey, aad: aad)
-                #expect(
-                    try await service.unwrap(bound, rootKeyID: rootKey, aad: aad).plaintext.copyBytes()
-                        == Self.dataKey(2)
-                )
             }
             // Garbled ciphertext.
             var garbled = wrapped
@@ -231,19 +189,12 @@ struct KeyProtectRootKeyServiceTests {
         try await service.shutdown()
     }
 
-    @Test("After a rotation new wraps use version 2 and unwrapping a version-1 key rewraps it")
+    @Test("After a rotation, unwrapping a version-1 key rewraps it; every provider numbers versions alike")
     func rotation() async throws {
         try await Self.withService { service, emulator in
             let rootKey = try await service.createRootKey(label: "rotating").keyID
             let old = try await service.wrap(SecretBytes(Self.dataKey()), rootKeyID: rootKey, aad: Self.aad)
-            #expect(old.rootKeyVersion == 1)
-            let handle = try await service.rotate(rootKeyID: rootKey)
-            #expect(handle == RootKeyHandle(keyID: rootKey, version: 2))
-            #expect(try await service.info(rootKeyID: rootKey).currentVersion == 2)
-
-            let new = try await service.wrap(SecretBytes(Self.dataKey(3)), rootKeyID: rootKey, aad: Self.aad)
-            #expect(new.rootKeyVersion == 2)
-            #expect(try await service.unwrap(new, rootKeyID: rootKey, aad: Self.aad).rewrapped == nil)
+            _ = try await service.rotate(rootKeyID: rootKey)
 
             let result = try await service.unwrap(old, rootKeyID: rootKey, aad: Self.aad)
             #expect(result.plaintext.copyBytes() == Self.dataKey())
@@ -268,73 +219,6 @@ struct KeyProtectRootKeyServiceTests {
                 try? await fresh.shutdown()
                 throw error
             }
-        }
-    }
-
-    @Test("Rewrap moves a key to the current version without exposing it")
-    func rewrap() async throws {
-        try await Self.withService { service, _ in
-            let rootKey = try await service.createRootKey(label: "rewrap").keyID
-            let old = try await service.wrap(SecretBytes(Self.dataKey()), rootKeyID: rootKey, aad: Self.aad)
-            _ = try await service.rotate(rootKeyID: rootKey)
-            let moved = try await service.rewrap(old, rootKeyID: rootKey, aad: Self.aad)
-            #expect(moved.rootKeyVersion == 2)
-            #expect(moved.ciphertext != old.ciphertext)
-            let result = try await service.unwrap(moved, rootKeyID: rootKey, aad: Self.aad)
-            #expect(result.plaintext.copyBytes() == Self.dataKey())
-            #expect(result.rewrapped == nil)
-            let error = await #expect(throws: RootKeyError.self) {
-                _ = try await service.rewrap(old, rootKeyID: rootKey, aad: [1])
-            }
-            #expect(error?.code == .authenticationFailed)
-        }
-    }
-
-    @Test("A disabled key wraps and unwraps nothing until enabled")
-    func disable() async throws {
-        try await Self.withService { service, _ in
-            let rootKey = try await service.createRootKey(label: "disabled").keyID
-            let wrapped = try await service.wrap(SecretBytes(Self.dataKey()), rootKeyID: rootKey, aad: Self.aad)
-            try await service.disable(rootKeyID: rootKey)
-            #expect(try await service.state(rootKeyID: rootKey) == .disabled)
-            let unwrapError = await #expect(throws: RootKeyError.self) {
-                _ = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
-            }
-            #expect(unwrapError?.code == .disabled)
-            let wrapError = await #expect(throws: RootKeyError.self) {
-                _ = try await service.wrap(SecretBytes(Self.dataKey()), rootKeyID: rootKey, aad: Self.aad)
-            }
-            #expect(wrapError?.code == .disabled)
-            try await service.enable(rootKeyID: rootKey)
-            #expect(
-                try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad).plaintext.copyBytes()
-                    == Self.dataKey()
-            )
-        }
-    }
-
-    @Test("A deleted key is reported deleted and its wrapped keys are shredded")
-    func delete() async throws {
-        try await Self.withService { service, _ in
-            let rootKey = try await service.createRootKey(label: "doomed").keyID
-            let wrapped = try await service.wrap(SecretBytes(Self.dataKey()), rootKeyID: rootKey, aad: Self.aad)
-            try await service.delete(rootKeyID: rootKey)
-            let info = try await service.info(rootKeyID: rootKey)
-            #expect(info.state == .deleted)
-            let error = await #expect(throws: RootKeyError.self) {
-                _ = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
-            }
-            #expect(error?.code == .deleted)
-            let wrapError = await #expect(throws: RootKeyError.self) {
-                _ = try await service.wrap(SecretBytes(Self.dataKey()), rootKeyID: rootKey, aad: Self.aad)
-            }
-            #expect(wrapError?.code == .deleted)
-            try await service.delete(rootKeyID: rootKey)  // again: nothing to do
-
-            let missing = await #expect(throws: RootKeyError.self) {
-                _ = try await service.info(rootKeyID: UUID().uuidString.lowercased())
-            }
-            #expect(missing?.code == .notFound)
         }
     }
 

@@ -14,21 +14,7 @@ public import KMIPCodec
 /// Get Attribute List request: which attributes does the object have?
 ///
 /// KMIP 1.4 §4.13, KMIP 2.1 §6.1.19
-public struct GetAttributeListRequest: Hashable, Sendable {
-    public var uniqueIdentifier: UniqueIdentifier?
-
-    public init(uniqueIdentifier: UniqueIdentifier?) {
-        self.uniqueIdentifier = uniqueIdentifier
-    }
-
-    public init(from reader: inout KMIPStructureReader) throws(TTLVError) {
-        self.uniqueIdentifier = try reader.uniqueIdentifier()
-    }
-
-    public func encodeFields(to encoder: inout KMIPEncoder) {
-        encoder.write(.uniqueIdentifier, self.uniqueIdentifier)
-    }
-}
+public typealias GetAttributeListRequest = UniqueIdentifierRequest<GetAttributeListOperation>
 
 /// Get Attribute List response: the names (1.x) or references (2.x) of the object's attributes.
 ///

@@ -71,18 +71,4 @@ public struct RevocationReason: KMIPStructure, Hashable, Sendable {
 /// Revoke response: the identifier.
 ///
 /// KMIP 1.4 §4.20, KMIP 2.1 §6.1.42
-public struct RevokeResponse: Hashable, Sendable {
-    public var uniqueIdentifier: UniqueIdentifier
-
-    public init(uniqueIdentifier: UniqueIdentifier) {
-        self.uniqueIdentifier = uniqueIdentifier
-    }
-
-    public init(from reader: inout KMIPStructureReader) throws(TTLVError) {
-        self.uniqueIdentifier = try reader.required(try reader.uniqueIdentifier(), .uniqueIdentifier)
-    }
-
-    public func encodeFields(to encoder: inout KMIPEncoder) {
-        encoder.write(.uniqueIdentifier, self.uniqueIdentifier)
-    }
-}
+public typealias RevokeResponse = UniqueIdentifierResponse<RevokeOperation>

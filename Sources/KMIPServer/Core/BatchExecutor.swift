@@ -13,7 +13,7 @@
 import Glibc
 #endif
 import KMIPCodec
-import KMIPModel
+public import KMIPModel
 public import Metrics
 
 /// Turns one request message into one response message.
@@ -46,75 +46,139 @@ public struct BatchExecutor: Sendable {
     }
 
     /// Processes one framed request message for an authenticated client.
+    ///
+    /// The bytes are parsed leniently and each batch item is decoded on its own, so that an item
+    /// that cannot be read fails alone. The answer is encoded in the negotiated version.
     public func process(_ bytes: [UInt8], client: ClientIdentity) async -> [UInt8] {
         let now = self.core.clock()
+        let request: AdmittedRequest
+        switch self.admit(bytes, now: now) {
+        case .accepted(let admitted): request = admitted
+        case .refused(let response): return response.encoded()
+        }
+        let response = await self.run(request, client: client, now: now)
+        let encoded = response.encoded()
+        guard let limit = request.header.maximumResponseSize, encoded.count > Int(limit) else { return encoded }
+        return self.tooLarge(response, limit: limit).encoded()
+    }
+
+    /// Runs a request message that is already typed (in-process KMIP use, such as the admin API)
+    /// and returns the response message, with no encoding to bytes and back.
+    ///
+    /// The answer is the one ``process(_:client:)`` gives for the encoded request: the same checks
+    /// of the header, the same batch rules, audit and metrics. The message is encoded only when
+    /// its header sets a Maximum Response Size, to measure it.
+    ///
+    /// - Parameters:
+    ///   - request: The request message.
+    ///   - client: The authenticated client the request comes from.
+    /// - Returns: The response message, in the negotiated protocol version.
+    public func execute(_ request: RequestMessage, client: ClientIdentity) async -> ResponseMessage {
+        let now = self.core.clock()
+        let admitted: AdmittedRequest
+        switch self.admit(request, now: now) {
+        case .accepted(let accepted): admitted = accepted
+        case .refused(let response): return response
+        }
+        let response = await self.run(admitted, client: client, now: now)
+        guard let limit = request.header.maximumResponseSize, response.encoded().count > Int(limit) else {
+            return response
+        }
+        return self.tooLarge(response, limit: limit)
+    }
+
+    /// Parses the request bytes, negotiates the version and reads the header and the items.
+    func admit(_ bytes: [UInt8], now: Int64) -> Admission {
         let configuration = self.core.configuration
         let document: TTLVDocument
         do {
             document = try TTLV.parse(bytes, mode: .lenient, limits: configuration.limits)
         } catch {
-            return self.failure(version: .v1_4, now: now, reason: .invalidMessage, "the request is not valid TTLV: \(error.code) at byte \(error.offset)")
+            let message = "the request is not valid TTLV: \(error.code) at byte \(error.offset)"
+            return .refused(self.failure(version: .v1_4, now: now, reason: .invalidMessage, message))
         }
         guard document.nodes[0].tag == .requestMessage,
             let requested = KMIPMessageDecoding.protocolVersion(of: document, header: .requestHeader)
         else {
-            return self.failure(version: .v1_4, now: now, reason: .invalidMessage, "the message is not a KMIP request")
+            let message = "the message is not a KMIP request"
+            return .refused(self.failure(version: .v1_4, now: now, reason: .invalidMessage, message))
         }
-        guard let version = configuration.responseVersion(for: requested) else {
-            let reason: ResultReason = requested.major >= 2 ? .unsupportedProtocolVersion : .invalidMessage
-            let answerIn = configuration.supportedVersions.filter { $0.major == 1 }.max() ?? .v1_4
-            return self.failure(version: answerIn, now: now, reason: reason, "protocol version \(requested) is not supported")
+        let version: ProtocolVersion
+        switch self.negotiate(requested, now: now) {
+        case .success(let negotiated): version = negotiated
+        case .failure(let refusal): return .refused(refusal.response)
         }
         // The header must be readable; a batch item that is not fails alone (KMIP 1.4 §11.1).
-        let header: RequestHeader
-        let items: [DecodedItem]
         do {
             var reader = try KMIPStructureReader(
                 document: document,
                 index: document.root,
                 context: KMIPCodingContext(version: requested, mode: .lenient)
             )
-            header = try reader.decodeRequired(.requestHeader)
-            items = reader.takeAll(.batchItem).map { DecodedItem(index: $0, reader: reader) }
+            let header: RequestHeader = try reader.decodeRequired(.requestHeader)
+            let items = reader.takeAll(.batchItem).map { DecodedItem(index: $0, reader: reader) }
+            return self.admit(AdmittedRequest(header: header, items: items, version: version), now: now)
         } catch {
-            return self.failure(version: version, now: now, reason: .invalidMessage, "the request header could not be read: \(error.reason)")
+            let message = "the request header could not be read: \(error.reason)"
+            return .refused(self.failure(version: version, now: now, reason: .invalidMessage, message))
         }
+    }
+
+    /// Negotiates the version of a typed request and checks its header and items.
+    func admit(_ request: RequestMessage, now: Int64) -> Admission {
+        switch self.negotiate(request.protocolVersion, now: now) {
+        case .success(let version):
+            let items = request.batchItems.map { DecodedItem($0) }
+            return self.admit(AdmittedRequest(header: request.header, items: items, version: version), now: now)
+        case .failure(let refusal):
+            return .refused(refusal.response)
+        }
+    }
+
+    /// The version to answer `requested` in, or the response that refuses it.
+    func negotiate(_ requested: ProtocolVersion, now: Int64) -> Result<ProtocolVersion, Refusal> {
+        let configuration = self.core.configuration
+        if let version = configuration.responseVersion(for: requested) { return .success(version) }
+        let reason: ResultReason = requested.major >= 2 ? .unsupportedProtocolVersion : .invalidMessage
+        let answerIn = configuration.supportedVersions.filter { $0.major == 1 }.max() ?? .v1_4
+        let message = "protocol version \(requested) is not supported"
+        return .failure(Refusal(response: self.failure(version: answerIn, now: now, reason: reason, message)))
+    }
+
+    /// Checks the batch rules of a request whose header and items have been read.
+    func admit(_ request: AdmittedRequest, now: Int64) -> Admission {
+        let (header, items, version) = (request.header, request.items, request.version)
+        let maxItems = self.core.configuration.maxBatchItems
         if Int(header.batchCount) != items.count || items.isEmpty {
-            return self.failure(version: version, now: now, reason: .invalidMessage, "Batch Count does not match the batch items")
+            let message = "Batch Count does not match the batch items"
+            return .refused(self.failure(version: version, now: now, reason: .invalidMessage, message))
         }
-        if items.count > configuration.maxBatchItems {
-            return self.failure(version: version, now: now, reason: .invalidMessage, "more than \(configuration.maxBatchItems) batch items")
+        if items.count > maxItems {
+            let message = "more than \(maxItems) batch items"
+            return .refused(self.failure(version: version, now: now, reason: .invalidMessage, message))
         }
         if header.batchErrorContinuationOption == .undo {
-            return self.failure(
-                version: version,
-                now: now,
-                reason: .featureNotSupported,
-                "Batch Error Continuation Option Undo is not supported",
-                items: items
-            )
+            let message = "Batch Error Continuation Option Undo is not supported"
+            let refusal = self.failure(version: version, now: now, reason: .featureNotSupported, message, items: items)
+            return .refused(refusal)
         }
-        let continueOnError = header.batchErrorContinuationOption == .continue
-        let context = RequestContext(tenantID: client.tenantID, clientFingerprint: client.fingerprint, version: version, now: now)
+        return .accepted(request)
+    }
+
+    /// Runs the items of an admitted request in order, audits them, and builds the response.
+    func run(_ request: AdmittedRequest, client: ClientIdentity, now: Int64) async -> ResponseMessage {
+        let continueOnError = request.header.batchErrorContinuationOption == .continue
+        let context = RequestContext(
+            tenantID: client.tenantID,
+            clientFingerprint: client.fingerprint,
+            version: request.version,
+            now: now
+        )
         var batch = BatchState()
         var results: [ResponseBatchItem] = []
         var audit: [AuditEvent] = []
-        for decoded in items {
-            let result: ResponseBatchItem
-            switch decoded.item {
-            case .success(let item):
-                result = await self.execute(item, context: context, batch: &batch)
-            case .failure(let failure):
-                batch.lastIdentifier = nil
-                self.metrics.operation(decoded.operation, status: .operationFailed, reason: failure.reason, elapsed: .zero)
-                result = ResponseBatchItem(
-                    operation: decoded.operation,
-                    uniqueBatchItemID: decoded.uniqueBatchItemID,
-                    resultStatus: .operationFailed,
-                    resultReason: failure.reason,
-                    resultMessage: failure.message
-                )
-            }
+        for decoded in request.items {
+            let result = await self.execute(decoded, context: context, batch: &batch)
             results.append(result)
             audit.append(
                 AuditEvent(
@@ -128,39 +192,67 @@ public struct BatchExecutor: Sendable {
             )
             if result.resultStatus != .success && !continueOnError { break }
         }
-        if let sink = self.core.audit {
-            do {
-                try await sink.record(audit)
-            } catch {
-                // Fail closed: nothing is answered that is not audited. The cause, not the path.
-                let cause = (error as? AuditLogError).map { $0.errno == ENOSPC || $0.errno == EDQUOT ? ": the disk is full" : "" } ?? ""
-                return self.failure(
-                    version: version,
-                    now: now,
-                    reason: .generalFailure,
-                    "the audit log could not be written\(cause); the server refuses operations it cannot audit",
-                    items: items
-                )
-            }
+        if let refusal = await self.record(audit, version: request.version, now: now, items: request.items) {
+            return refusal
         }
-        var response = ResponseMessage(
-            header: self.header(version: version, now: now, count: results.count, request: header),
+        return ResponseMessage(
+            header: self.header(version: request.version, now: now, count: results.count, request: request.header),
             batchItems: results
         )
-        var encoded = response.encoded()
-        if let limit = header.maximumResponseSize, encoded.count > Int(limit) {
-            response.batchItems = results.map {
-                ResponseBatchItem(
-                    operation: $0.operation,
-                    uniqueBatchItemID: $0.uniqueBatchItemID,
-                    resultStatus: .operationFailed,
-                    resultReason: .responseTooLarge,
-                    resultMessage: "the response is larger than the Maximum Response Size of \(limit) bytes"
-                )
-            }
-            encoded = response.encoded()
+    }
+
+    /// Writes the audit events; on failure, the response that fails every item instead.
+    func record(
+        _ audit: [AuditEvent],
+        version: ProtocolVersion,
+        now: Int64,
+        items: [DecodedItem]
+    ) async -> ResponseMessage? {
+        guard let sink = self.core.audit else { return nil }
+        do {
+            try await sink.record(audit)
+            return nil
+        } catch {
+            // Fail closed: nothing is answered that is not audited. The cause, not the path.
+            let full = (error as? AuditLogError).map { $0.errno == ENOSPC || $0.errno == EDQUOT } ?? false
+            let message =
+                "the audit log could not be written\(full ? ": the disk is full" : ""); "
+                + "the server refuses operations it cannot audit"
+            return self.failure(version: version, now: now, reason: .generalFailure, message, items: items)
         }
-        return encoded
+    }
+
+    /// Runs one decoded batch item, or fails the one that could not be read.
+    func execute(_ decoded: DecodedItem, context: RequestContext, batch: inout BatchState) async -> ResponseBatchItem {
+        switch decoded.item {
+        case .success(let item):
+            return await self.execute(item, context: context, batch: &batch)
+        case .failure(let failure):
+            batch.lastIdentifier = nil
+            self.metrics.operation(decoded.operation, status: .operationFailed, reason: failure.reason, elapsed: .zero)
+            return ResponseBatchItem(
+                operation: decoded.operation,
+                uniqueBatchItemID: decoded.uniqueBatchItemID,
+                resultStatus: .operationFailed,
+                resultReason: failure.reason,
+                resultMessage: failure.message
+            )
+        }
+    }
+
+    /// The response with every item failed as Response Too Large (KMIP 1.4 §6.3).
+    func tooLarge(_ response: ResponseMessage, limit: Int32) -> ResponseMessage {
+        var response = response
+        response.batchItems = response.batchItems.map {
+            ResponseBatchItem(
+                operation: $0.operation,
+                uniqueBatchItemID: $0.uniqueBatchItemID,
+                resultStatus: .operationFailed,
+                resultReason: .responseTooLarge,
+                resultMessage: "the response is larger than the Maximum Response Size of \(limit) bytes"
+            )
+        }
+        return response
     }
 
     /// Runs one batch item; every failure becomes a failed item, never an escaping error.
@@ -223,7 +315,7 @@ public struct BatchExecutor: Sendable {
         reason: ResultReason,
         _ message: String,
         items: [DecodedItem] = []
-    ) -> [UInt8] {
+    ) -> ResponseMessage {
         self.metrics.messageFailure(reason)
         let failed: [ResponseBatchItem]
         if items.isEmpty {
@@ -239,8 +331,10 @@ public struct BatchExecutor: Sendable {
                 )
             }
         }
-        let response = ResponseMessage(header: self.header(version: version, now: now, count: failed.count, request: nil), batchItems: failed)
-        return response.encoded()
+        return ResponseMessage(
+            header: self.header(version: version, now: now, count: failed.count, request: nil),
+            batchItems: failed
+        )
     }
 }
 
@@ -250,6 +344,13 @@ struct DecodedItem: Sendable {
     var item: Result<RequestBatchItem, KMIPError>
     var operation: Operation?
     var uniqueBatchItemID: [UInt8]?
+
+    /// An item that is already typed.
+    init(_ item: RequestBatchItem) {
+        self.item = .success(item)
+        self.operation = item.operation
+        self.uniqueBatchItemID = item.uniqueBatchItemID
+    }
 
     init(index: Int, reader: KMIPStructureReader) {
         do {
@@ -269,6 +370,25 @@ struct DecodedItem: Sendable {
             self.item = .failure(KMIPError(reason, "the batch item could not be read: \(error.reason)"))
         }
     }
+}
+
+/// A request whose version is negotiated and whose header and items are read and within the rules.
+struct AdmittedRequest: Sendable {
+    var header: RequestHeader
+    var items: [DecodedItem]
+    /// The version the response is written in.
+    var version: ProtocolVersion
+}
+
+/// A request let in, or the response that refuses it whole.
+enum Admission: Sendable {
+    case accepted(AdmittedRequest)
+    case refused(ResponseMessage)
+}
+
+/// A response that refuses a request whole, as an error for `Result`.
+struct Refusal: Error {
+    var response: ResponseMessage
 }
 
 /// What one batch item leaves for the next.
