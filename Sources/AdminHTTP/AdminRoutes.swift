@@ -78,7 +78,16 @@ public enum AdminRoutes {
             )
         }
 
-        let v1 = router.group("v1")
+        Self.addTenantAndClientRoutes(to: router.group("v1"), operations: operations)
+        Self.addKeyRoutes(to: router.group("v1"), operations: operations)
+        return router
+    }
+
+    /// `/v1/tenants`, `/v1/clients` and the root-key routes.
+    static func addTenantAndClientRoutes(
+        to v1: RouterGroup<AdminRequestContext>,
+        operations: any AdminOperations
+    ) {
         v1.get("tenants") { _, _ in
             AdminJSON.response(["tenants": try await operations.tenants()])
         }
@@ -123,6 +132,10 @@ public enum AdminRoutes {
             }
             return AdminJSON.response(try await operations.deleteRootKey(tenant: tenant))
         }
+    }
+
+    /// `/v1/tenants/:tenant/keys` and its revoke, destroy and prewarm routes.
+    static func addKeyRoutes(to v1: RouterGroup<AdminRequestContext>, operations: any AdminOperations) {
         v1.get("tenants/:tenant/keys") { request, context in
             let tenant = try context.parameters.require("tenant")
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 1000
@@ -152,7 +165,6 @@ public enum AdminRoutes {
             try await operations.destroyKey(tenant: tenant, uniqueIdentifier: uid)
             return AdminJSON.response(["destroyed": uid])
         }
-        return router
     }
 
     /// A JSON body when the request has one; `nil` for an empty body.

@@ -116,12 +116,13 @@ extension ControlPlane {
             try self.executor ?? self.directExecutor()
         }
         let request = RequestMessage(version: .v1_4, batchItems: [RequestBatchItem(payload)])
-        let bytes = await executor.process(
-            request.encoded(),
+        let response = await executor.execute(
+            request,
             client: ClientIdentity(tenantID: tenant, fingerprint: "operator")
         )
-        let item = try await self.mapped(operation) { try ResponseMessage(decoding: bytes).batchItems.first }
-        guard let item else { throw ControlError(.internalError, "\(operation): the executor gave no answer") }
+        guard let item = response.batchItems.first else {
+            throw ControlError(.internalError, "\(operation): the executor gave no answer")
+        }
         guard item.resultStatus == .success else {
             let message = "\(operation) failed: \(item.resultReason?.name ?? "?"): \(item.resultMessage ?? "")"
             switch item.resultReason {
