@@ -47,9 +47,20 @@ struct ServeDataDirectory {
     ) async throws -> ServeDataDirectory {
         let fileManager = FileManager.default
         let fresh = !directory.exists
+        // On a full disk no operation could be audited, so none could be served: say so at once.
+        if DiskSpace.isFull(at: directory.path) {
+            let free = (DiskSpace.available(at: directory.path) ?? 0) >> 10
+            throw SettingsError(
+                "\(directory.path): the disk holding the data directory is full (\(free) KiB free): "
+                    + "no operation could be audited; free some space and start again"
+            )
+        }
         try directory.create()
         if fresh && !fileManager.createFile(atPath: Self.marker(directory), contents: nil) {
-            throw SettingsError("\(directory.path): cannot be written: \(ServeErrorText.errnoText(errno))")
+            let cause = ServeErrorText.errnoText(errno)
+            // Made by this start and still empty of anything but directories: leave no half-made one.
+            try? fileManager.removeItem(atPath: directory.path)
+            throw SettingsError("\(directory.path): cannot be written: \(cause)")
         }
         let firstStart = fresh || fileManager.fileExists(atPath: Self.marker(directory))
         let generatedTLS = try directory.ensurePKI(hostnames: Self.hostnames(settings.listen))
