@@ -52,6 +52,9 @@ final class GroupCommitter: Sendable {
     ///
     /// - Throws: `CancellationError` if the task is cancelled before the write is queued (once
     ///   queued, a write runs to its commit); the error `body` throws; or the commit's error.
+    /// How many writes wait for the next commit.
+    var pendingCount: Int { self.state.withLock { $0.pending.count } }
+
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try Task.checkCancellation()
         return try await withCheckedThrowingContinuation { continuation in
