@@ -107,7 +107,12 @@ public struct DeleteAttributeRequest: Hashable, Sendable {
         self.attributeIndex = try reader.integer(.attributeIndex)
         self.currentAttribute = try reader.wrappedAttribute(.currentAttribute)
         if self.attributeName == nil && self.currentAttribute == nil {
-            throw TTLVError(.missingField, offset: -1, tag: .attributeName, reason: "Delete Attribute names no attribute")
+            throw TTLVError(
+                .missingField,
+                offset: -1,
+                tag: .attributeName,
+                reason: "Delete Attribute names no attribute"
+            )
         }
     }
 
