@@ -201,6 +201,23 @@ struct PayloadTableTests {
         }
     }
 
+    @Test("one payload enumeration serves both sides, each written under its own tag")
+    func sides() throws {
+        #expect(RequestSide.payloadTag == .requestPayload)
+        #expect(ResponseSide.payloadTag == .responsePayload)
+        #expect(RequestPayload.modelledOperations == ResponsePayload.modelledOperations)
+        var request = KMIPEncoder(version: .v1_4)
+        RequestPayload.get(GetRequest(uniqueIdentifier: Self.uid, keyFormatType: .raw)).encode(to: &request)
+        var response = KMIPEncoder(version: .v1_4)
+        ResponsePayload.destroy(DestroyResponse(uniqueIdentifier: Self.uid)).encode(to: &response)
+        #expect(try TTLVItem(parsing: request.bytes).tag == .requestPayload)
+        #expect(try TTLVItem(parsing: response.bytes).tag == .responsePayload)
+        let item = TTLVItem(.responsePayload, .structure([TTLVItem(.uniqueIdentifier, .textString("k"))]))
+        var other = KMIPEncoder(version: .v1_4)
+        ResponsePayload.other(item).encode(to: &other)
+        #expect(try TTLVItem(parsing: other.bytes) == item, "a payload kept whole re-encodes as received")
+    }
+
     @Test("operations that share a payload type keep their own operation and encode alike")
     func sharedPayloadTypes() throws {
         #expect(ActivateRequest.operation == .activate)

@@ -10,7 +10,7 @@
 ##
 ##===----------------------------------------------------------------------===##
 
-"""Generates KMIPModel's payload table: RequestPayload, ResponsePayload and their conformances.
+"""Generates KMIPModel's payload table: OperationPayload, its two sides and the conformances.
 
 Usage: Tests/Scripts/generate-payloads.py [--check]
 
@@ -40,10 +40,10 @@ OPERATIONS = [
     ("get", None, None),
     ("getAttributes", None, None),
     ("getAttributeList", "UniqueIdentifierRequest", None),
-    ("addAttribute", None, "AttributeEditResponse"),
+    ("addAttribute", "AttributeRequest", "AttributeEditResponse"),
     ("modifyAttribute", None, "AttributeEditResponse"),
     ("deleteAttribute", None, "AttributeEditResponse"),
-    ("setAttribute", None, "UniqueIdentifierResponse"),
+    ("setAttribute", "AttributeRequest", "UniqueIdentifierResponse"),
     ("locate", None, None),
     ("activate", "UniqueIdentifierRequest", "UniqueIdentifierResponse"),
     ("revoke", None, "UniqueIdentifierResponse"),
@@ -54,6 +54,7 @@ OPERATIONS = [
 
 # The shared payload types and the direction of each; a kind of one conforms to <Type>Kind.
 SHARED = {
+    "AttributeRequest": "request",
     "UniqueIdentifierRequest": "request",
     "UniqueIdentifierResponse": "response",
     "AttributeEditResponse": "response",
@@ -86,6 +87,7 @@ class Direction:
         self.word = word  # "Request" or "Response"
         self.column = column  # 1 or 2 in a row
         self.enum = word + "Payload"
+        self.side = word + "Side"
         self.tag = "." + word.lower() + "Payload"
         self.protocol = "KMIP" + word + "Payload"
         self.property = word.lower() + "Payload"
@@ -95,21 +97,56 @@ REQUEST = Direction("Request", 1)
 RESPONSE = Direction("Response", 2)
 
 
-def payload_enum(direction):
+def payload_side():
     lines = []
     w = lines.append
-    w(f"/// The payload of a {direction.word.lower()} batch item, typed for the operations Keystorm models.")
+    w("/// One side of the operations' payloads, requests or responses: the tag a payload is written")
+    w("/// under and, for each operation Keystorm models, the type of its payload on that side.")
     w("///")
-    w("/// Operations without a model (Create Key Pair, Encrypt, RNG Retrieve, ...) keep their payload as")
-    w(f"/// ``other(_:)``, the whole {direction.word} Payload item, which re-encodes unchanged.")
-    w(f"public enum {direction.enum}: Hashable, Sendable {{")
+    w("/// ``RequestSide`` and ``ResponseSide`` are the two sides; ``OperationPayload`` is generic over")
+    w("/// them, so that one enumeration (and one switch per concern) serves requests and responses.")
+    w("public protocol PayloadSide: Sendable {")
+    w("    /// The tag the payload structure is written under: Request Payload or Response Payload.")
+    w("    static var payloadTag: TTLVTag { get }")
+    for row in OPERATIONS:
+        w(f"    /// The payload of {type_name(row[0])} on this side.")
+        w(f"    associatedtype {type_name(row[0])}: KMIPPayload")
+    w("}")
+    return lines
+
+
+def side_enum(direction):
+    lines = []
+    w = lines.append
+    w(f"/// The {direction.word.lower()} side: the payload types of ``{direction.enum}``, written under the")
+    w(f"/// {direction.word} Payload tag.")
+    w(f"public enum {direction.side}: PayloadSide {{")
+    w("    @inlinable")
+    w(f"    public static var payloadTag: TTLVTag {{ {direction.tag} }}")
     for row in OPERATIONS:
         case = row[0]
-        w(f"    case {case}({type_name(case)}{direction.word})")
-    w(f"    /// An operation Keystorm does not model: the {direction.word} Payload structure as received.")
+        w(f"    public typealias {type_name(case)} = {type_name(case)}{direction.word}")
+    w("}")
+    return lines
+
+
+def payload_enum():
+    lines = []
+    w = lines.append
+    w("/// The payload of a batch item, typed for the operations Keystorm models, on one ``PayloadSide``:")
+    w("/// ``RequestPayload`` in requests and ``ResponsePayload`` in responses.")
+    w("///")
+    w("/// Operations without a model (Create Key Pair, Encrypt, RNG Retrieve, ...) keep their payload as")
+    w("/// ``other(_:)``, the whole Request or Response Payload item, which re-encodes unchanged.")
+    w("public enum OperationPayload<Side: PayloadSide>: Hashable, Sendable {")
+    for row in OPERATIONS:
+        case = row[0]
+        w(f"    case {case}(Side.{type_name(case)})")
+    w("    /// An operation Keystorm does not model: the payload structure as received.")
     w("    case other(TTLVItem)")
     w("")
     w("    /// The operation this payload belongs to, or `nil` for ``other(_:)``.")
+    w("    @inlinable")
     w("    public var operation: Operation? {")
     w("        switch self {")
     for row in OPERATIONS:
@@ -118,29 +155,37 @@ def payload_enum(direction):
     w("        }")
     w("    }")
     w("")
-    w(f"    /// Writes the payload under the {direction.word} Payload tag.")
+    w("    /// Writes the payload under its side's tag (``PayloadSide/payloadTag``).")
+    w("    @inlinable")
     w("    public func encode(to encoder: inout KMIPEncoder) {")
     w("        switch self {")
     for row in OPERATIONS:
-        w(f"        case .{row[0]}(let p): encoder.write({direction.tag}, p)")
+        w(f"        case .{row[0]}(let p): encoder.write(Side.payloadTag, p)")
     w("        case .other(let item): encoder.write(item)")
     w("        }")
     w("    }")
     w("")
     w("    /// Decodes the payload at `index` as the model of `operation`; `nil` for an operation without one.")
+    w("    @inlinable")
     w("    static func decodeModelled(")
     w("        operation: Operation,")
     w("        at index: Int,")
     w("        reader: KMIPStructureReader")
-    w(f"    ) throws(TTLVError) -> {direction.enum}? {{")
+    w("    ) throws(TTLVError) -> Self? {")
     w("        switch operation {")
     for row in OPERATIONS:
         case = row[0]
-        w(f"        case .{case}: .{case}(try reader.decode({type_name(case)}{direction.word}.self, at: index))")
+        w(f"        case .{case}: .{case}(try reader.decode(Side.{type_name(case)}.self, at: index))")
     w("        default: nil")
     w("        }")
     w("    }")
     w("}")
+    w("")
+    for direction in (REQUEST, RESPONSE):
+        w(f"/// The payload of a {direction.word.lower()} batch item.")
+        w(f"public typealias {direction.enum} = OperationPayload<{direction.side}>")
+        w("")
+    lines.pop()
     return lines
 
 
@@ -182,20 +227,26 @@ def conformances():
 
 
 def modelled_operations():
-    lines = ["", "extension RequestPayload {",
+    lines = ["", "extension OperationPayload {",
              "    /// The operations whose request and response payloads are typed, in the table's order.",
-             "    public static let modelledOperations: [Operation] = ["]
+             "    public static var modelledOperations: [Operation] { modelledOperationsTable }",
+             "}",
+             "",
+             "private let modelledOperationsTable: [Operation] = ["]
     for row in OPERATIONS:
-        lines.append(f"        .{row[0]},")
-    lines += ["    ]", "}"]
+        lines.append(f"    .{row[0]},")
+    lines += ["]"]
     return lines
 
 
 def generate():
     lines = HEADER.splitlines() + ["", "public import KMIPCodec", ""]
-    lines += payload_enum(REQUEST)
+    lines += payload_enum()
     lines.append("")
-    lines += payload_enum(RESPONSE)
+    lines += payload_side()
+    for direction in (REQUEST, RESPONSE):
+        lines.append("")
+        lines += side_enum(direction)
     lines += modelled_operations()
     lines += conformances()
     return "\n".join(lines) + "\n"

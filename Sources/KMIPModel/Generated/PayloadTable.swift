@@ -14,32 +14,34 @@
 
 public import KMIPCodec
 
-/// The payload of a request batch item, typed for the operations Keystorm models.
+/// The payload of a batch item, typed for the operations Keystorm models, on one ``PayloadSide``:
+/// ``RequestPayload`` in requests and ``ResponsePayload`` in responses.
 ///
 /// Operations without a model (Create Key Pair, Encrypt, RNG Retrieve, ...) keep their payload as
-/// ``other(_:)``, the whole Request Payload item, which re-encodes unchanged.
-public enum RequestPayload: Hashable, Sendable {
-    case discoverVersions(DiscoverVersionsRequest)
-    case query(QueryRequest)
-    case create(CreateRequest)
-    case register(RegisterRequest)
-    case get(GetRequest)
-    case getAttributes(GetAttributesRequest)
-    case getAttributeList(GetAttributeListRequest)
-    case addAttribute(AddAttributeRequest)
-    case modifyAttribute(ModifyAttributeRequest)
-    case deleteAttribute(DeleteAttributeRequest)
-    case setAttribute(SetAttributeRequest)
-    case locate(LocateRequest)
-    case activate(ActivateRequest)
-    case revoke(RevokeRequest)
-    case destroy(DestroyRequest)
-    case reKey(ReKeyRequest)
-    case check(CheckRequest)
-    /// An operation Keystorm does not model: the Request Payload structure as received.
+/// ``other(_:)``, the whole Request or Response Payload item, which re-encodes unchanged.
+public enum OperationPayload<Side: PayloadSide>: Hashable, Sendable {
+    case discoverVersions(Side.DiscoverVersions)
+    case query(Side.Query)
+    case create(Side.Create)
+    case register(Side.Register)
+    case get(Side.Get)
+    case getAttributes(Side.GetAttributes)
+    case getAttributeList(Side.GetAttributeList)
+    case addAttribute(Side.AddAttribute)
+    case modifyAttribute(Side.ModifyAttribute)
+    case deleteAttribute(Side.DeleteAttribute)
+    case setAttribute(Side.SetAttribute)
+    case locate(Side.Locate)
+    case activate(Side.Activate)
+    case revoke(Side.Revoke)
+    case destroy(Side.Destroy)
+    case reKey(Side.ReKey)
+    case check(Side.Check)
+    /// An operation Keystorm does not model: the payload structure as received.
     case other(TTLVItem)
 
     /// The operation this payload belongs to, or `nil` for ``other(_:)``.
+    @inlinable
     public var operation: Operation? {
         switch self {
         case .discoverVersions: .discoverVersions
@@ -63,183 +65,183 @@ public enum RequestPayload: Hashable, Sendable {
         }
     }
 
-    /// Writes the payload under the Request Payload tag.
+    /// Writes the payload under its side's tag (``PayloadSide/payloadTag``).
+    @inlinable
     public func encode(to encoder: inout KMIPEncoder) {
         switch self {
-        case .discoverVersions(let p): encoder.write(.requestPayload, p)
-        case .query(let p): encoder.write(.requestPayload, p)
-        case .create(let p): encoder.write(.requestPayload, p)
-        case .register(let p): encoder.write(.requestPayload, p)
-        case .get(let p): encoder.write(.requestPayload, p)
-        case .getAttributes(let p): encoder.write(.requestPayload, p)
-        case .getAttributeList(let p): encoder.write(.requestPayload, p)
-        case .addAttribute(let p): encoder.write(.requestPayload, p)
-        case .modifyAttribute(let p): encoder.write(.requestPayload, p)
-        case .deleteAttribute(let p): encoder.write(.requestPayload, p)
-        case .setAttribute(let p): encoder.write(.requestPayload, p)
-        case .locate(let p): encoder.write(.requestPayload, p)
-        case .activate(let p): encoder.write(.requestPayload, p)
-        case .revoke(let p): encoder.write(.requestPayload, p)
-        case .destroy(let p): encoder.write(.requestPayload, p)
-        case .reKey(let p): encoder.write(.requestPayload, p)
-        case .check(let p): encoder.write(.requestPayload, p)
+        case .discoverVersions(let p): encoder.write(Side.payloadTag, p)
+        case .query(let p): encoder.write(Side.payloadTag, p)
+        case .create(let p): encoder.write(Side.payloadTag, p)
+        case .register(let p): encoder.write(Side.payloadTag, p)
+        case .get(let p): encoder.write(Side.payloadTag, p)
+        case .getAttributes(let p): encoder.write(Side.payloadTag, p)
+        case .getAttributeList(let p): encoder.write(Side.payloadTag, p)
+        case .addAttribute(let p): encoder.write(Side.payloadTag, p)
+        case .modifyAttribute(let p): encoder.write(Side.payloadTag, p)
+        case .deleteAttribute(let p): encoder.write(Side.payloadTag, p)
+        case .setAttribute(let p): encoder.write(Side.payloadTag, p)
+        case .locate(let p): encoder.write(Side.payloadTag, p)
+        case .activate(let p): encoder.write(Side.payloadTag, p)
+        case .revoke(let p): encoder.write(Side.payloadTag, p)
+        case .destroy(let p): encoder.write(Side.payloadTag, p)
+        case .reKey(let p): encoder.write(Side.payloadTag, p)
+        case .check(let p): encoder.write(Side.payloadTag, p)
         case .other(let item): encoder.write(item)
         }
     }
 
     /// Decodes the payload at `index` as the model of `operation`; `nil` for an operation without one.
+    @inlinable
     static func decodeModelled(
         operation: Operation,
         at index: Int,
         reader: KMIPStructureReader
-    ) throws(TTLVError) -> RequestPayload? {
+    ) throws(TTLVError) -> Self? {
         switch operation {
-        case .discoverVersions: .discoverVersions(try reader.decode(DiscoverVersionsRequest.self, at: index))
-        case .query: .query(try reader.decode(QueryRequest.self, at: index))
-        case .create: .create(try reader.decode(CreateRequest.self, at: index))
-        case .register: .register(try reader.decode(RegisterRequest.self, at: index))
-        case .get: .get(try reader.decode(GetRequest.self, at: index))
-        case .getAttributes: .getAttributes(try reader.decode(GetAttributesRequest.self, at: index))
-        case .getAttributeList: .getAttributeList(try reader.decode(GetAttributeListRequest.self, at: index))
-        case .addAttribute: .addAttribute(try reader.decode(AddAttributeRequest.self, at: index))
-        case .modifyAttribute: .modifyAttribute(try reader.decode(ModifyAttributeRequest.self, at: index))
-        case .deleteAttribute: .deleteAttribute(try reader.decode(DeleteAttributeRequest.self, at: index))
-        case .setAttribute: .setAttribute(try reader.decode(SetAttributeRequest.self, at: index))
-        case .locate: .locate(try reader.decode(LocateRequest.self, at: index))
-        case .activate: .activate(try reader.decode(ActivateRequest.self, at: index))
-        case .revoke: .revoke(try reader.decode(RevokeRequest.self, at: index))
-        case .destroy: .destroy(try reader.decode(DestroyRequest.self, at: index))
-        case .reKey: .reKey(try reader.decode(ReKeyRequest.self, at: index))
-        case .check: .check(try reader.decode(CheckRequest.self, at: index))
+        case .discoverVersions: .discoverVersions(try reader.decode(Side.DiscoverVersions.self, at: index))
+        case .query: .query(try reader.decode(Side.Query.self, at: index))
+        case .create: .create(try reader.decode(Side.Create.self, at: index))
+        case .register: .register(try reader.decode(Side.Register.self, at: index))
+        case .get: .get(try reader.decode(Side.Get.self, at: index))
+        case .getAttributes: .getAttributes(try reader.decode(Side.GetAttributes.self, at: index))
+        case .getAttributeList: .getAttributeList(try reader.decode(Side.GetAttributeList.self, at: index))
+        case .addAttribute: .addAttribute(try reader.decode(Side.AddAttribute.self, at: index))
+        case .modifyAttribute: .modifyAttribute(try reader.decode(Side.ModifyAttribute.self, at: index))
+        case .deleteAttribute: .deleteAttribute(try reader.decode(Side.DeleteAttribute.self, at: index))
+        case .setAttribute: .setAttribute(try reader.decode(Side.SetAttribute.self, at: index))
+        case .locate: .locate(try reader.decode(Side.Locate.self, at: index))
+        case .activate: .activate(try reader.decode(Side.Activate.self, at: index))
+        case .revoke: .revoke(try reader.decode(Side.Revoke.self, at: index))
+        case .destroy: .destroy(try reader.decode(Side.Destroy.self, at: index))
+        case .reKey: .reKey(try reader.decode(Side.ReKey.self, at: index))
+        case .check: .check(try reader.decode(Side.Check.self, at: index))
         default: nil
         }
     }
 }
 
-/// The payload of a response batch item, typed for the operations Keystorm models.
+/// The payload of a request batch item.
+public typealias RequestPayload = OperationPayload<RequestSide>
+
+/// The payload of a response batch item.
+public typealias ResponsePayload = OperationPayload<ResponseSide>
+
+/// One side of the operations' payloads, requests or responses: the tag a payload is written
+/// under and, for each operation Keystorm models, the type of its payload on that side.
 ///
-/// Operations without a model (Create Key Pair, Encrypt, RNG Retrieve, ...) keep their payload as
-/// ``other(_:)``, the whole Response Payload item, which re-encodes unchanged.
-public enum ResponsePayload: Hashable, Sendable {
-    case discoverVersions(DiscoverVersionsResponse)
-    case query(QueryResponse)
-    case create(CreateResponse)
-    case register(RegisterResponse)
-    case get(GetResponse)
-    case getAttributes(GetAttributesResponse)
-    case getAttributeList(GetAttributeListResponse)
-    case addAttribute(AddAttributeResponse)
-    case modifyAttribute(ModifyAttributeResponse)
-    case deleteAttribute(DeleteAttributeResponse)
-    case setAttribute(SetAttributeResponse)
-    case locate(LocateResponse)
-    case activate(ActivateResponse)
-    case revoke(RevokeResponse)
-    case destroy(DestroyResponse)
-    case reKey(ReKeyResponse)
-    case check(CheckResponse)
-    /// An operation Keystorm does not model: the Response Payload structure as received.
-    case other(TTLVItem)
-
-    /// The operation this payload belongs to, or `nil` for ``other(_:)``.
-    public var operation: Operation? {
-        switch self {
-        case .discoverVersions: .discoverVersions
-        case .query: .query
-        case .create: .create
-        case .register: .register
-        case .get: .get
-        case .getAttributes: .getAttributes
-        case .getAttributeList: .getAttributeList
-        case .addAttribute: .addAttribute
-        case .modifyAttribute: .modifyAttribute
-        case .deleteAttribute: .deleteAttribute
-        case .setAttribute: .setAttribute
-        case .locate: .locate
-        case .activate: .activate
-        case .revoke: .revoke
-        case .destroy: .destroy
-        case .reKey: .reKey
-        case .check: .check
-        case .other: nil
-        }
-    }
-
-    /// Writes the payload under the Response Payload tag.
-    public func encode(to encoder: inout KMIPEncoder) {
-        switch self {
-        case .discoverVersions(let p): encoder.write(.responsePayload, p)
-        case .query(let p): encoder.write(.responsePayload, p)
-        case .create(let p): encoder.write(.responsePayload, p)
-        case .register(let p): encoder.write(.responsePayload, p)
-        case .get(let p): encoder.write(.responsePayload, p)
-        case .getAttributes(let p): encoder.write(.responsePayload, p)
-        case .getAttributeList(let p): encoder.write(.responsePayload, p)
-        case .addAttribute(let p): encoder.write(.responsePayload, p)
-        case .modifyAttribute(let p): encoder.write(.responsePayload, p)
-        case .deleteAttribute(let p): encoder.write(.responsePayload, p)
-        case .setAttribute(let p): encoder.write(.responsePayload, p)
-        case .locate(let p): encoder.write(.responsePayload, p)
-        case .activate(let p): encoder.write(.responsePayload, p)
-        case .revoke(let p): encoder.write(.responsePayload, p)
-        case .destroy(let p): encoder.write(.responsePayload, p)
-        case .reKey(let p): encoder.write(.responsePayload, p)
-        case .check(let p): encoder.write(.responsePayload, p)
-        case .other(let item): encoder.write(item)
-        }
-    }
-
-    /// Decodes the payload at `index` as the model of `operation`; `nil` for an operation without one.
-    static func decodeModelled(
-        operation: Operation,
-        at index: Int,
-        reader: KMIPStructureReader
-    ) throws(TTLVError) -> ResponsePayload? {
-        switch operation {
-        case .discoverVersions: .discoverVersions(try reader.decode(DiscoverVersionsResponse.self, at: index))
-        case .query: .query(try reader.decode(QueryResponse.self, at: index))
-        case .create: .create(try reader.decode(CreateResponse.self, at: index))
-        case .register: .register(try reader.decode(RegisterResponse.self, at: index))
-        case .get: .get(try reader.decode(GetResponse.self, at: index))
-        case .getAttributes: .getAttributes(try reader.decode(GetAttributesResponse.self, at: index))
-        case .getAttributeList: .getAttributeList(try reader.decode(GetAttributeListResponse.self, at: index))
-        case .addAttribute: .addAttribute(try reader.decode(AddAttributeResponse.self, at: index))
-        case .modifyAttribute: .modifyAttribute(try reader.decode(ModifyAttributeResponse.self, at: index))
-        case .deleteAttribute: .deleteAttribute(try reader.decode(DeleteAttributeResponse.self, at: index))
-        case .setAttribute: .setAttribute(try reader.decode(SetAttributeResponse.self, at: index))
-        case .locate: .locate(try reader.decode(LocateResponse.self, at: index))
-        case .activate: .activate(try reader.decode(ActivateResponse.self, at: index))
-        case .revoke: .revoke(try reader.decode(RevokeResponse.self, at: index))
-        case .destroy: .destroy(try reader.decode(DestroyResponse.self, at: index))
-        case .reKey: .reKey(try reader.decode(ReKeyResponse.self, at: index))
-        case .check: .check(try reader.decode(CheckResponse.self, at: index))
-        default: nil
-        }
-    }
+/// ``RequestSide`` and ``ResponseSide`` are the two sides; ``OperationPayload`` is generic over
+/// them, so that one enumeration (and one switch per concern) serves requests and responses.
+public protocol PayloadSide: Sendable {
+    /// The tag the payload structure is written under: Request Payload or Response Payload.
+    static var payloadTag: TTLVTag { get }
+    /// The payload of DiscoverVersions on this side.
+    associatedtype DiscoverVersions: KMIPPayload
+    /// The payload of Query on this side.
+    associatedtype Query: KMIPPayload
+    /// The payload of Create on this side.
+    associatedtype Create: KMIPPayload
+    /// The payload of Register on this side.
+    associatedtype Register: KMIPPayload
+    /// The payload of Get on this side.
+    associatedtype Get: KMIPPayload
+    /// The payload of GetAttributes on this side.
+    associatedtype GetAttributes: KMIPPayload
+    /// The payload of GetAttributeList on this side.
+    associatedtype GetAttributeList: KMIPPayload
+    /// The payload of AddAttribute on this side.
+    associatedtype AddAttribute: KMIPPayload
+    /// The payload of ModifyAttribute on this side.
+    associatedtype ModifyAttribute: KMIPPayload
+    /// The payload of DeleteAttribute on this side.
+    associatedtype DeleteAttribute: KMIPPayload
+    /// The payload of SetAttribute on this side.
+    associatedtype SetAttribute: KMIPPayload
+    /// The payload of Locate on this side.
+    associatedtype Locate: KMIPPayload
+    /// The payload of Activate on this side.
+    associatedtype Activate: KMIPPayload
+    /// The payload of Revoke on this side.
+    associatedtype Revoke: KMIPPayload
+    /// The payload of Destroy on this side.
+    associatedtype Destroy: KMIPPayload
+    /// The payload of ReKey on this side.
+    associatedtype ReKey: KMIPPayload
+    /// The payload of Check on this side.
+    associatedtype Check: KMIPPayload
 }
 
-extension RequestPayload {
+/// The request side: the payload types of ``RequestPayload``, written under the
+/// Request Payload tag.
+public enum RequestSide: PayloadSide {
+    @inlinable
+    public static var payloadTag: TTLVTag { .requestPayload }
+    public typealias DiscoverVersions = DiscoverVersionsRequest
+    public typealias Query = QueryRequest
+    public typealias Create = CreateRequest
+    public typealias Register = RegisterRequest
+    public typealias Get = GetRequest
+    public typealias GetAttributes = GetAttributesRequest
+    public typealias GetAttributeList = GetAttributeListRequest
+    public typealias AddAttribute = AddAttributeRequest
+    public typealias ModifyAttribute = ModifyAttributeRequest
+    public typealias DeleteAttribute = DeleteAttributeRequest
+    public typealias SetAttribute = SetAttributeRequest
+    public typealias Locate = LocateRequest
+    public typealias Activate = ActivateRequest
+    public typealias Revoke = RevokeRequest
+    public typealias Destroy = DestroyRequest
+    public typealias ReKey = ReKeyRequest
+    public typealias Check = CheckRequest
+}
+
+/// The response side: the payload types of ``ResponsePayload``, written under the
+/// Response Payload tag.
+public enum ResponseSide: PayloadSide {
+    @inlinable
+    public static var payloadTag: TTLVTag { .responsePayload }
+    public typealias DiscoverVersions = DiscoverVersionsResponse
+    public typealias Query = QueryResponse
+    public typealias Create = CreateResponse
+    public typealias Register = RegisterResponse
+    public typealias Get = GetResponse
+    public typealias GetAttributes = GetAttributesResponse
+    public typealias GetAttributeList = GetAttributeListResponse
+    public typealias AddAttribute = AddAttributeResponse
+    public typealias ModifyAttribute = ModifyAttributeResponse
+    public typealias DeleteAttribute = DeleteAttributeResponse
+    public typealias SetAttribute = SetAttributeResponse
+    public typealias Locate = LocateResponse
+    public typealias Activate = ActivateResponse
+    public typealias Revoke = RevokeResponse
+    public typealias Destroy = DestroyResponse
+    public typealias ReKey = ReKeyResponse
+    public typealias Check = CheckResponse
+}
+
+extension OperationPayload {
     /// The operations whose request and response payloads are typed, in the table's order.
-    public static let modelledOperations: [Operation] = [
-        .discoverVersions,
-        .query,
-        .create,
-        .register,
-        .get,
-        .getAttributes,
-        .getAttributeList,
-        .addAttribute,
-        .modifyAttribute,
-        .deleteAttribute,
-        .setAttribute,
-        .locate,
-        .activate,
-        .revoke,
-        .destroy,
-        .reKey,
-        .check,
-    ]
+    public static var modelledOperations: [Operation] { modelledOperationsTable }
 }
+
+private let modelledOperationsTable: [Operation] = [
+    .discoverVersions,
+    .query,
+    .create,
+    .register,
+    .get,
+    .getAttributes,
+    .getAttributeList,
+    .addAttribute,
+    .modifyAttribute,
+    .deleteAttribute,
+    .setAttribute,
+    .locate,
+    .activate,
+    .revoke,
+    .destroy,
+    .reKey,
+    .check,
+]
 
 extension DiscoverVersionsRequest: KMIPRequestPayload {
     public static var operation: Operation { .discoverVersions }
@@ -306,11 +308,6 @@ extension GetAttributeListResponse: KMIPResponsePayload {
     public var responsePayload: ResponsePayload { .getAttributeList(self) }
 }
 
-extension AddAttributeRequest: KMIPRequestPayload {
-    public static var operation: Operation { .addAttribute }
-    public var requestPayload: RequestPayload { .addAttribute(self) }
-}
-
 extension ModifyAttributeRequest: KMIPRequestPayload {
     public static var operation: Operation { .modifyAttribute }
     public var requestPayload: RequestPayload { .modifyAttribute(self) }
@@ -319,11 +316,6 @@ extension ModifyAttributeRequest: KMIPRequestPayload {
 extension DeleteAttributeRequest: KMIPRequestPayload {
     public static var operation: Operation { .deleteAttribute }
     public var requestPayload: RequestPayload { .deleteAttribute(self) }
-}
-
-extension SetAttributeRequest: KMIPRequestPayload {
-    public static var operation: Operation { .setAttribute }
-    public var requestPayload: RequestPayload { .setAttribute(self) }
 }
 
 extension LocateRequest: KMIPRequestPayload {
@@ -370,8 +362,11 @@ public enum GetAttributeListOperation: UniqueIdentifierRequestKind {
 }
 
 /// The AddAttribute operation, for the shared payload types it uses.
-public enum AddAttributeOperation: AttributeEditResponseKind {
+public enum AddAttributeOperation: AttributeRequestKind, AttributeEditResponseKind {
     public static var operation: Operation { .addAttribute }
+    public static func requestPayload(_ payload: AttributeRequest<Self>) -> RequestPayload {
+        .addAttribute(payload)
+    }
     public static func responsePayload(_ payload: AttributeEditResponse<Self>) -> ResponsePayload {
         .addAttribute(payload)
     }
@@ -394,8 +389,11 @@ public enum DeleteAttributeOperation: AttributeEditResponseKind {
 }
 
 /// The SetAttribute operation, for the shared payload types it uses.
-public enum SetAttributeOperation: UniqueIdentifierResponseKind {
+public enum SetAttributeOperation: AttributeRequestKind, UniqueIdentifierResponseKind {
     public static var operation: Operation { .setAttribute }
+    public static func requestPayload(_ payload: AttributeRequest<Self>) -> RequestPayload {
+        .setAttribute(payload)
+    }
     public static func responsePayload(_ payload: UniqueIdentifierResponse<Self>) -> ResponsePayload {
         .setAttribute(payload)
     }

@@ -11,22 +11,26 @@
 
 public import KMIPCodec
 
-// RequestPayload and ResponsePayload, their cases and the conformances of every payload type are
-// generated from one table of operations: Generated/PayloadTable.swift, written by
-// Tests/Scripts/generate-payloads.py. To model another operation, add a row there.
+// OperationPayload (RequestPayload and ResponsePayload are its two sides), its cases, the two
+// PayloadSide types and the conformances of every payload type are generated from one table of
+// operations: Generated/PayloadTable.swift, written by Tests/Scripts/generate-payloads.py. To
+// model another operation, add a row there.
+
+/// A typed payload of one operation, on either side: what ``PayloadSide``'s associated types
+/// name.
+public protocol KMIPPayload: KMIPDecodable, KMIPEncodable, Hashable, Sendable {
+    /// The operation whose payload this is.
+    static var operation: Operation { get }
+}
 
 /// A typed request payload of one operation.
-public protocol KMIPRequestPayload: KMIPDecodable, KMIPEncodable, Hashable, Sendable {
-    /// The operation whose request this is.
-    static var operation: Operation { get }
+public protocol KMIPRequestPayload: KMIPPayload {
     /// The payload wrapped in ``RequestPayload``.
     var requestPayload: RequestPayload { get }
 }
 
 /// A typed response payload of one operation.
-public protocol KMIPResponsePayload: KMIPDecodable, KMIPEncodable, Hashable, Sendable {
-    /// The operation whose response this is.
-    static var operation: Operation { get }
+public protocol KMIPResponsePayload: KMIPPayload {
     /// The payload wrapped in ``ResponsePayload``.
     var responsePayload: ResponsePayload { get }
 }
@@ -40,8 +44,9 @@ public protocol KMIPOperationKind: Sendable {
     static var operation: Operation { get }
 }
 
-extension RequestPayload {
+extension OperationPayload where Side == RequestSide {
     /// Decodes the payload at `index` as the model of `operation`, or keeps it whole.
+    @inlinable
     public static func decode(
         operation: Operation,
         at index: Int,
@@ -52,10 +57,11 @@ extension RequestPayload {
     }
 }
 
-extension ResponsePayload {
+extension OperationPayload where Side == ResponseSide {
     /// Decodes the payload at `index` as the model of `operation`, or keeps it whole.
     ///
     /// The payload of a failed item is kept whole when it does not fit the success model.
+    @inlinable
     public static func decode(
         operation: Operation?,
         succeeded: Bool,

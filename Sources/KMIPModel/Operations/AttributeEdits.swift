@@ -11,9 +11,9 @@
 
 public import KMIPCodec
 
-// The attribute edits: Add, Modify, Delete and Set Attribute. Their requests differ; the
-// responses of the first three are one type, ``AttributeEditResponse``, and Set Attribute's is a
-// ``UniqueIdentifierResponse``.
+// The attribute edits: Add, Modify, Delete and Set Attribute. Add and Set Attribute's requests are
+// one type, ``AttributeRequest``; the responses of the first three are one type,
+// ``AttributeEditResponse``, and Set Attribute's is a ``UniqueIdentifierResponse``.
 
 /// Add Attribute request: add a new attribute (or a new instance of a multi-valued one).
 ///
@@ -22,25 +22,7 @@ public import KMIPCodec
 /// > request" — vCenter sends its `x-` attributes that way.
 ///
 /// KMIP 1.4 §4.14, KMIP 2.1 §6.1.2
-public struct AddAttributeRequest: Hashable, Sendable {
-    public var uniqueIdentifier: UniqueIdentifier?
-    public var attribute: Attribute
-
-    public init(uniqueIdentifier: UniqueIdentifier?, attribute: Attribute) {
-        self.uniqueIdentifier = uniqueIdentifier
-        self.attribute = attribute
-    }
-
-    public init(from reader: inout KMIPStructureReader) throws(TTLVError) {
-        self.uniqueIdentifier = try reader.uniqueIdentifier()
-        self.attribute = try reader.required(try reader.singleAttribute(), .attribute)
-    }
-
-    public func encodeFields(to encoder: inout KMIPEncoder) {
-        encoder.write(.uniqueIdentifier, self.uniqueIdentifier)
-        encoder.writeSingleAttribute(self.attribute)
-    }
-}
+public typealias AddAttributeRequest = AttributeRequest<AddAttributeOperation>
 
 /// Add Attribute response: the identifier, and in 1.x the attribute as added (with its index).
 ///
@@ -125,7 +107,12 @@ public struct DeleteAttributeRequest: Hashable, Sendable {
         self.attributeIndex = try reader.integer(.attributeIndex)
         self.currentAttribute = try reader.wrappedAttribute(.currentAttribute)
         if self.attributeName == nil && self.currentAttribute == nil {
-            throw TTLVError(.missingField, offset: -1, tag: .attributeName, reason: "Delete Attribute names no attribute")
+            throw TTLVError(
+                .missingField,
+                offset: -1,
+                tag: .attributeName,
+                reason: "Delete Attribute names no attribute"
+            )
         }
     }
 
@@ -152,7 +139,22 @@ public typealias DeleteAttributeResponse = AttributeEditResponse<DeleteAttribute
 /// > Unique Identifier, New Attribute.
 ///
 /// KMIP 2.1 §6.1.51
-public struct SetAttributeRequest: Hashable, Sendable {
+public typealias SetAttributeRequest = AttributeRequest<SetAttributeOperation>
+
+/// Set Attribute response: the identifier.
+///
+/// KMIP 2.1 §6.1.51
+public typealias SetAttributeResponse = UniqueIdentifierResponse<SetAttributeOperation>
+
+/// The request payload of Add and Set Attribute: the object and the one attribute to add or set.
+///
+/// The two differ only in the attribute's tag in 1.x: Add Attribute writes an Attribute, Set
+/// Attribute (a 2.x operation) always a New Attribute; 2.x wraps both in New Attribute. `Kind`
+/// names the operation and gives that tag (``AttributeRequestKind/v1AttributeTag``); it is not
+/// stored.
+///
+/// KMIP 1.4 §4.14; KMIP 2.1 §6.1.2, §6.1.51
+public struct AttributeRequest<Kind: AttributeRequestKind>: Hashable, Sendable {
     public var uniqueIdentifier: UniqueIdentifier?
     public var attribute: Attribute
 
@@ -163,19 +165,41 @@ public struct SetAttributeRequest: Hashable, Sendable {
 
     public init(from reader: inout KMIPStructureReader) throws(TTLVError) {
         self.uniqueIdentifier = try reader.uniqueIdentifier()
-        self.attribute = try reader.required(try reader.singleAttribute(), .newAttribute)
+        self.attribute = try reader.required(try reader.singleAttribute(), Kind.v1AttributeTag)
     }
 
     public func encodeFields(to encoder: inout KMIPEncoder) {
         encoder.write(.uniqueIdentifier, self.uniqueIdentifier)
-        encoder.writeTagged(.newAttribute, [self.attribute])
+        if encoder.version.usesTaggedAttributes || Kind.v1AttributeTag == .newAttribute {
+            encoder.writeTagged(.newAttribute, [self.attribute])
+        } else {
+            encoder.write(.attribute, self.attribute)
+        }
     }
 }
 
-/// Set Attribute response: the identifier.
-///
-/// KMIP 2.1 §6.1.51
-public typealias SetAttributeResponse = UniqueIdentifierResponse<SetAttributeOperation>
+/// An operation whose request is an ``AttributeRequest``.
+public protocol AttributeRequestKind: KMIPOperationKind {
+    /// The tag of the attribute in 1.x: Attribute or New Attribute (2.x wraps it in New Attribute).
+    static var v1AttributeTag: TTLVTag { get }
+    /// The request wrapped in its ``RequestPayload`` case.
+    static func requestPayload(_ payload: AttributeRequest<Self>) -> RequestPayload
+}
+
+extension AttributeRequest: KMIPRequestPayload {
+    public static var operation: Operation { Kind.operation }
+    public var requestPayload: RequestPayload { Kind.requestPayload(self) }
+}
+
+extension AddAttributeOperation {
+    /// Add Attribute's 1.x request carries an Attribute.
+    public static var v1AttributeTag: TTLVTag { .attribute }
+}
+
+extension SetAttributeOperation {
+    /// Set Attribute is a 2.x operation: its attribute is a New Attribute in every version.
+    public static var v1AttributeTag: TTLVTag { .newAttribute }
+}
 
 /// The response payload of Add, Modify and Delete Attribute: the object's identifier and, in
 /// 1.x, the attribute as added, modified or deleted (with its index). 2.x returns the identifier
