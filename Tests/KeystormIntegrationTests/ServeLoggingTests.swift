@@ -65,6 +65,16 @@ struct ServeLoggingTests {
             metadata: ["service": "KMIP listener"]
         )
         #expect(line == "2027-01-15T08:00:00Z notice two lines service=KMIP listener\n")
+        // A value with line breaks (a name a client sent) cannot start a forged record.
+        let forged = KeystormLogHandler.render(
+            format: .text,
+            time: self.time,
+            level: .info,
+            message: "refused",
+            metadata: ["client": "x\r\n2027-01-15T08:00:00Z notice admin token accepted"]
+        )
+        #expect(forged.split(separator: "\n").count == 1, "\(forged)")
+        #expect(forged.hasSuffix("client=x  2027-01-15T08:00:00Z notice admin token accepted\n"), "\(forged)")
     }
 
     @Test("log.format and log.level: flag beats environment beats file; unknown values name the setting")

@@ -122,10 +122,17 @@ struct KeystormLogHandler: LogHandler {
             }
             return line + "}\n"
         case .text:
-            var line = "\(stamp) \(level.rawValue) \(message.replacingOccurrences(of: "\n", with: " "))"
-            for key in keys { line += " \(key)=\(metadata[key]!)" }
+            // One record, one line: a newline in a message or a value (a name a client sent)
+            // must not start what reads as another record.
+            var line = "\(stamp) \(level.rawValue) \(Self.oneLine(message))"
+            for key in keys { line += " \(Self.oneLine(key))=\(Self.oneLine("\(metadata[key]!)"))" }
             return line + "\n"
         }
+    }
+
+    /// `text` with its line breaks as spaces.
+    static func oneLine(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : Character($0) })
     }
 
     /// `text` as the inside of a JSON string.
