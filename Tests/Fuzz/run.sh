@@ -68,8 +68,12 @@ for run in "${runs[@]}"; do
     fi
     code=$?
     set -e
-    # With several jobs each worker writes fuzz-N.log; add up their executions.
-    executed=$( (cat "$log" fuzz-*.log 2>/dev/null || true) | sed -n 's/^stat::number_of_executed_units: *//p' | awk '{s+=$1} END {print s+0}')
+    # With several jobs each worker writes fuzz-N.log, which libFuzzer also copies into the main
+    # log when the job ends: count the main log's lines, or the workers' when it has none.
+    executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s+=$1} END {print s+0}')
+    if [ "$executed" -eq 0 ]; then
+        executed=$( (cat fuzz-*.log 2>/dev/null || true) | sed -n 's/^stat::number_of_executed_units: *//p' | awk '{s+=$1} END {print s+0}')
+    fi
     crashes=$(find "$artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
     echo "$target: $executed executions, $crashes crash/leak/timeout/oom input(s), exit $code"
     if [ "$code" -ne 0 ] || [ "$crashes" -ne 0 ]; then
