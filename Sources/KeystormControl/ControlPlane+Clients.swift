@@ -154,12 +154,25 @@ extension ControlPlane {
         return certificates
     }
 
+    /// The longest label a client rule takes.
+    static let maxLabelLength = 256
+
     private func addRule(
         _ kind: ClientRule.Kind,
         certificate: PEMCertificate,
         tenant: String,
         label: String?
     ) async throws(ControlError) -> ClientRule {
+        // A label is shown in lists and logs: bounded, and one line of printable text.
+        if let label,
+            label.count > Self.maxLabelLength
+                || label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
+            throw ControlError(
+                .badRequest,
+                "a rule label is at most \(Self.maxLabelLength) characters without control characters"
+            )
+        }
         let fingerprint = certificate.sha256Fingerprint
         return try await self.mapped("adding a client rule for tenant '\(tenant)'") {
             let rules = try await self.store.clients(tenantID: nil)

@@ -31,6 +31,19 @@ struct ClientsTests {
         }
     }
 
+    @Test("a label over 256 characters or with a line break is a bad request, and adds no rule")
+    func labelsAreBounded() async throws {
+        let fixture = try await ControlFixture.make()
+        let pem = try OpenSSL.selfSigned(extensions: [])
+        for label in [String(repeating: "a", count: 300 * 1024), "vc\nforged line"] {
+            await #expect(throws: ControlError(.badRequest, "")) {
+                _ = try await fixture.control.pin(pem: pem, tenant: "t1", label: label)
+            }
+        }
+        #expect(try await fixture.control.clients(tenant: "t1").isEmpty)
+        _ = try await fixture.control.pin(pem: pem, tenant: "t1", label: String(repeating: "a", count: 256))
+    }
+
     @Test("a certificate whose extended key usage leaves out clientAuth is refused")
     func refusesServerOnlyCertificate() async throws {
         let fixture = try await ControlFixture.make()
