@@ -17,7 +17,8 @@ when it saw a defect. Only the standard library; loopback targets only.
   attack.py malformed --port P --ca CA --cert C --key K --count N [--seeds DIR] [--pid PID]
       N mutated requests (bit flips, truncation, length and type rewrites, splices of seed
       messages) over mutual TLS, reconnecting when the server closes. A reply that is not a
-      KMIP response, or a server process that dies, is a defect.
+      KMIP response, or a server process that dies, is a defect. --resumption resumes the TLS
+      session on reconnects (more requests a second; the handshake path is then exercised less).
   attack.py probe --port P --ca CA --owner-cert C --owner-key K --cert C2 --key K2 --count N
       tenant B asks for tenant A's keys (Get, Get Attributes, Add Attribute, Destroy, Revoke) and
       for random identifiers: any success, any reply holding A's key material, or a reason or
@@ -33,7 +34,9 @@ when it saw a defect. Only the standard library; loopback targets only.
 
 import argparse
 import json
+import multiprocessing
 import os
+import queue
 import random
 import re
 import signal
@@ -178,9 +181,13 @@ class Reply:
 # ---- Transport --------------------------------------------------------------------------------
 
 class Client:
-    def __init__(self, port, ca, cert, key, host="127.0.0.1", timeout=30):
+    def __init__(self, port, ca, cert, key, host="127.0.0.1", timeout=30, resume=False):
         assert host in ("127.0.0.1", "::1", "localhost"), "loopback targets only"
         self.address = (host, port)
+        self.resume = resume
+        self.session = None
+        self.connections = 0
+        self.resumed = 0
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         self.context.load_verify_locations(ca)
         self.context.load_cert_chain(cert, key)
@@ -190,7 +197,9 @@ class Client:
 
     def connect(self):
         raw = socket.create_connection(self.address, timeout=self.timeout)
-        self.sock = self.context.wrap_socket(raw)
+        self.sock = self.context.wrap_socket(raw, session=self.session if self.resume else None)
+        self.connections += 1
+        self.resumed += 1 if self.sock.session_reused else 0
 
     def close(self):
         if self.sock is not None:
@@ -218,7 +227,12 @@ class Client:
         length = int.from_bytes(head[4:8], "big")
         if length > 16 << 20:
             raise ValueError("reply length %d" % length)
-        return head + self._read(length)
+        reply = head + self._read(length)
+        if self.resume:
+            # TLS 1.3 tickets arrive after the handshake: the session is worth keeping once a
+            # reply has been read.
+            self.session = self.sock.session
+        return reply
 
     def call(self, message):
         """One request and its reply; a connection the server closed while idle is opened again."""
@@ -282,56 +296,73 @@ def load_seeds(directory):
     return seeds
 
 
-def run_malformed(args):
-    seeds = load_seeds(args.seeds)
-    stats = {"sent": 0, "answered": 0, "failed_items": 0, "closed": 0, "undecodable": 0, "timeouts": 0}
-    lock = threading.Lock()
-    start = time.time()
-
-    def worker(w, count):
-        rng = random.Random(args.seed * 1000 + w)
-        client = Client(args.port, args.ca, args.cert, args.key, timeout=args.timeout)
-        local = dict.fromkeys(stats, 0)
-        for _ in range(count):
-            message = mutate(rng, seeds)
-            local["sent"] += 1
+def malformed_worker(args, seeds, w, count, results):
+    """One worker process: `count` mutated requests on reconnecting connections; puts its tally."""
+    rng = random.Random(args.seed * 1000 + w)
+    client = Client(args.port, args.ca, args.cert, args.key, timeout=args.timeout, resume=args.resumption)
+    local = {"sent": 0, "answered": 0, "failed_items": 0, "closed": 0, "undecodable": 0, "timeouts": 0}
+    for _ in range(count):
+        message = mutate(rng, seeds)
+        local["sent"] += 1
+        try:
+            raw = client.exchange(message)
             try:
-                raw = client.exchange(message)
-                try:
-                    reply = Reply(raw)
-                    local["answered"] += 1
-                    if reply.status != 0:
-                        local["failed_items"] += 1
-                except ValueError:
-                    local["undecodable"] += 1
-                    print("undecodable reply to %s: %s" % (message[:64].hex(), raw[:64].hex()), file=sys.stderr)
-            except socket.timeout:
-                local["timeouts"] += 1
-                client.close()
-            except (ConnectionError, ssl.SSLError, OSError):
-                local["closed"] += 1
-                client.close()
-        with lock:
-            for k, v in local.items():
-                stats[k] += v
+                reply = Reply(raw)
+                local["answered"] += 1
+                if reply.status != 0:
+                    local["failed_items"] += 1
+            except ValueError:
+                local["undecodable"] += 1
+                print("undecodable reply to %s: %s" % (message[:64].hex(), raw[:64].hex()), file=sys.stderr)
+        except socket.timeout:
+            local["timeouts"] += 1
+            client.close()
+        except (ConnectionError, ssl.SSLError, OSError):
+            local["closed"] += 1
+            client.close()
+    local["connections"] = client.connections
+    local["resumed"] = client.resumed
+    results.put(local)
 
-    threads = [threading.Thread(target=worker, args=(w, args.count // args.workers + (1 if w < args.count % args.workers else 0)))
+
+def run_malformed(args):
+    # Worker processes, not threads: the mutations and the TLS handshakes after each close are
+    # CPU work in this process, and threads would share one interpreter lock.
+    seeds = load_seeds(args.seeds)
+    stats = {"sent": 0, "answered": 0, "failed_items": 0, "closed": 0, "undecodable": 0, "timeouts": 0,
+             "connections": 0, "resumed": 0}
+    start = time.time()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [context.Process(target=malformed_worker,
+                               args=(args, seeds, w, args.count // args.workers + (1 if w < args.count % args.workers else 0), results))
                for w in range(args.workers)]
-    for t in threads:
-        t.start()
+    for worker in workers:
+        worker.start()
     alive = True
-    while any(t.is_alive() for t in threads):
-        time.sleep(1)
+    tallies = []
+    while len(tallies) < len(workers):
+        try:
+            tallies.append(results.get(timeout=1))
+        except queue.Empty:
+            if not any(worker.is_alive() for worker in workers) and results.empty():
+                break
         if args.pid:
             try:
                 os.kill(args.pid, 0)
             except OSError:
                 alive = False
-    for t in threads:
-        t.join()
+    for worker in workers:
+        worker.join()
+    for local in tallies:
+        for k, v in local.items():
+            stats[k] += v
     stats["seconds"] = round(time.time() - start, 1)
     stats["server_alive"] = alive
-    return stats, stats["undecodable"] == 0 and alive
+    complete = len(tallies) == len(workers)
+    if not complete:
+        print("a worker process ended without its tally", file=sys.stderr)
+    return stats, stats["undecodable"] == 0 and alive and complete
 
 
 # ---- probe ------------------------------------------------------------------------------------
@@ -511,6 +542,8 @@ def main():
     p.add_argument("--pid", type=int, help="the server's pid, checked to be alive")
     p.add_argument("--timeout", type=float, default=15)
     p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--resumption", action="store_true",
+                   help="resume the TLS session after the server closes (a full handshake per close otherwise)")
     p = sub.add_parser("probe")
     tls(p, owner=True)
     p.add_argument("--count", type=int, default=10000)
