@@ -23,7 +23,9 @@
 #      every Get must succeed;
 #   5. Gets every key of B at once (a connection each): every Get must fail within unwrap.timeout
 #      (+ MARGIN seconds) with "root key service unavailable" in its Result Message;
-#   6. lifts the outage and Gets each key of B again: every Get must succeed;
+#   6. lifts the outage and Gets the keys of B again, once a second until all are served: that must
+#      happen within keyprotect.outage-max-cooldown (10 s; until then calls fail at once while
+#      Key Protect is thought down) + MARGIN, and the time it took is printed;
 #   7. prints one line per phase; exits 1 when a goal is not met.
 # Loopback only; every step bounded in time; processes and files removed on exit.
 #
@@ -211,14 +213,27 @@ PY
 
 faults '{"outage": false}' || fail "lifting the outage"
 lifted=$(date +%s.%N)
-kmip get "$work/b.txt" >"$work/after.json" || fail "Getting set B after the outage"
+# Until the next probe of Key Protect (at most keyprotect.outage-max-cooldown after the last one)
+# calls fail at once: Get B once a second until every key is served, for at most that long.
+recovery_bound=$((10 + margin))
+served_after="over $recovery_bound"
+while :; do
+    kmip get "$work/b.txt" >"$work/after.json" || fail "Getting set B after the outage"
+    waited=$(python3 -c "import time; print('%.1f' % (time.time() - $lifted))")
+    if python3 -c 'import json,sys; sys.exit(0 if all(x["ok"] for x in json.load(open(sys.argv[1]))) else 1)' "$work/after.json"; then
+        served_after=$waited
+        break
+    fi
+    python3 -c "import sys; sys.exit(0 if float('$waited') < $recovery_bound else 1)" || break
+    sleep 1
+done
 # /readyz is not a goal here; how long it takes to say ready again is reported (bounded: 60 s).
 ready_after="over 60"
 for _ in $(seq 1 240); do
     if [ "$(readyz)" = 200 ]; then ready_after=$(python3 -c "import time; print('%.1f' % (time.time() - $lifted))"); break; fi
     sleep 0.25
 done
-echo "after the outage, B: $(get_summary "$work/after.json"); /readyz 200 after $ready_after s"
+echo "after the outage, B: $(get_summary "$work/after.json"); all served ${served_after} s after it was lifted; /readyz 200 after $ready_after s"
 python3 -c 'import json,sys; sys.exit(0 if all(x["ok"] for x in json.load(open(sys.argv[1]))) else 1)' "$work/after.json" \
-    || fail "a Get of set B failed after the outage was lifted"
-echo "PASS: cached Gets served throughout the outage; uncached Gets failed within ${unwrap_timeout}s + ${margin}s with the clear error; all served after it"
+    || fail "a Get of set B still failed ${recovery_bound} s after the outage was lifted"
+echo "PASS: cached Gets served throughout the outage; uncached Gets failed within ${unwrap_timeout}s + ${margin}s with the clear error; all served within ${recovery_bound} s after it"

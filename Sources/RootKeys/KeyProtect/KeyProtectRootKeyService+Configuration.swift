@@ -39,6 +39,15 @@ extension KeyProtectRootKeyService {
         public var connectTimeout: Duration
         /// Retries on 429, 5xx and connection failures.
         public var retry: KeyProtectRetryPolicy
+        /// Requests in a row that get no answer (a 5xx, or none) before calls fail at once for a
+        /// cool-down; default 10. See ``outageCooldown``.
+        public var outageThreshold: Int
+        /// How long calls fail at once after ``outageThreshold`` unanswered requests, before one probe
+        /// goes; doubled after each failed probe up to ``outageMaxCooldown``. Default 1 s.
+        public var outageCooldown: Duration
+        /// The longest cool-down; default 10 s (also the longest Keystorm takes to notice that Key
+        /// Protect is back).
+        public var outageMaxCooldown: Duration
         /// Where failures (with their correlation-id) and retries are logged.
         public var logger: Logger
 
@@ -66,6 +75,9 @@ extension KeyProtectRootKeyService {
             self.requestTimeout = .seconds(10)
             self.connectTimeout = .seconds(5)
             self.retry = KeyProtectRetryPolicy()
+            self.outageThreshold = 10
+            self.outageCooldown = .seconds(1)
+            self.outageMaxCooldown = .seconds(10)
             self.logger = Logger(label: "keystorm.rootkeys.keyprotect")
         }
 

@@ -30,6 +30,9 @@ extension KeyProtectRootKeyService {
         public var unauthorizedRetries: Int
         /// Calls that gave up after their retries or budget ran out.
         public var exhausted: Int
+        /// Calls failed at once, without a request, because Key Protect had not answered the calls
+        /// before them (``KeyProtectRootKeyService/Configuration/outageThreshold``).
+        public var outageRefusals: Int
     }
 }
 
@@ -43,10 +46,11 @@ final class KeyProtectCounters: Sendable {
     let tokenRefreshes = Atomic<Int>(0)
     let unauthorizedRetries = Atomic<Int>(0)
     let exhausted = Atomic<Int>(0)
+    let outageRefusals = Atomic<Int>(0)
 
     enum Counter {
         case requests, retries, rateLimited, serverErrors, connectionErrors, tokenRefreshes, unauthorizedRetries
-        case exhausted
+        case exhausted, outageRefusals
     }
 
     func increment(_ counter: Counter) {
@@ -59,6 +63,7 @@ final class KeyProtectCounters: Sendable {
         case .tokenRefreshes: self.tokenRefreshes.wrappingAdd(1, ordering: .relaxed)
         case .unauthorizedRetries: self.unauthorizedRetries.wrappingAdd(1, ordering: .relaxed)
         case .exhausted: self.exhausted.wrappingAdd(1, ordering: .relaxed)
+        case .outageRefusals: self.outageRefusals.wrappingAdd(1, ordering: .relaxed)
         }
     }
 
@@ -71,7 +76,8 @@ final class KeyProtectCounters: Sendable {
             connectionErrors: self.connectionErrors.load(ordering: .relaxed),
             tokenRefreshes: self.tokenRefreshes.load(ordering: .relaxed),
             unauthorizedRetries: self.unauthorizedRetries.load(ordering: .relaxed),
-            exhausted: self.exhausted.load(ordering: .relaxed)
+            exhausted: self.exhausted.load(ordering: .relaxed),
+            outageRefusals: self.outageRefusals.load(ordering: .relaxed)
         )
     }
 }

@@ -50,6 +50,7 @@ final class KeyProtectTransport: Sendable {
     let configuration: KeyProtectRootKeyService.Configuration
     let counters: KeyProtectCounters
     private let tokens = KeyProtectTokenCache()
+    let breaker: KeyProtectOutageBreaker
     private let endpoint: String
 
     init(configuration: KeyProtectRootKeyService.Configuration, counters: KeyProtectCounters) {
@@ -72,6 +73,11 @@ final class KeyProtectTransport: Sendable {
         self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
         self.configuration = configuration
         self.counters = counters
+        self.breaker = KeyProtectOutageBreaker(
+            threshold: configuration.outageThreshold,
+            initialCooldown: configuration.outageCooldown,
+            maxCooldown: configuration.outageMaxCooldown
+        )
         var endpoint = configuration.endpoint
         while endpoint.hasSuffix("/") { endpoint.removeLast() }
         self.endpoint = endpoint
@@ -180,6 +186,22 @@ final class KeyProtectTransport: Sendable {
         correlationID: String,
         counted: Bool
     ) async throws -> KeyProtectResponse {
+        let probe: Bool
+        switch self.breaker.admit() {
+        case .call: probe = false
+        case .probe: probe = true
+        case .refuse(let failures, let retryIn):
+            self.counters.increment(.outageRefusals)
+            throw RootKeyError(
+                .unavailable,
+                reason: "root key service unavailable: Key Protect did not answer the last \(failures) requests; "
+                    + "Keystorm tries it again in \(Self.seconds(retryIn)) s (correlation-id \(correlationID))"
+            )
+        }
+        // A probe that ends without telling the breaker (cancelled, a local error) lets the next
+        // call probe.
+        var reported = false
+        defer { if probe, !reported { self.breaker.abandonProbe() } }
         let policy = self.configuration.retry
         let started = ContinuousClock.now
         var random = SystemRandomNumberGenerator()
@@ -195,6 +217,12 @@ final class KeyProtectTransport: Sendable {
                 )
                 let body = try await response.body.collect(upTo: Self.maxResponseBytes)
                 let status = Int(response.status.code)
+                if !(500...599).contains(status) {
+                    if self.breaker.answered() {
+                        self.configuration.logger.notice("Key Protect answers again; calls go through")
+                    }
+                    reported = true
+                }
                 guard KeyProtectRetryPolicy.isRetryable(status: status) else {
                     return KeyProtectResponse(
                         status: status,
@@ -232,8 +260,20 @@ final class KeyProtectTransport: Sendable {
                         + "(correlation-id \(correlationID))"
                 )
             }
+            if failure.code == .unavailable {
+                // A 5xx or no answer: one more request Key Protect did not answer.
+                if let cooldown = self.breaker.failed(probe: probe) {
+                    self.configuration.logger.warning(
+                        "Key Protect did not answer \(self.breaker.threshold) requests in a row: calls fail at once for \(Self.seconds(cooldown)) s, then one probes",
+                        metadata: ["operation": "\(call.operation)", "correlation-id": "\(correlationID)"]
+                    )
+                }
+                reported = true
+            }
             retry += 1
+            // A probe gets one attempt, and a call stops retrying once the breaker is open.
             guard
+                !probe, !self.breaker.isOpen,
                 let delay = policy.delay(
                     beforeRetry: retry,
                     retryAfter: retryAfter,
@@ -241,19 +281,8 @@ final class KeyProtectTransport: Sendable {
                     using: &random
                 )
             else {
-                self.counters.increment(.exhausted)
-                let retries = retry - 1
-                let error =
-                    retries == 0
-                    ? failure
-                    : RootKeyError(
-                        failure.code,
-                        reason: failure.reason + " after \(retries) retr\(retries == 1 ? "y" : "ies")"
-                    )
-                self.log(error, call: call, correlationID: correlationID)
-                throw error
+                throw self.gaveUp(failure, retries: retry - 1, call: call, correlationID: correlationID)
             }
-            self.counters.increment(.retries)
             self.configuration.logger.debug(
                 "Key Protect call retried",
                 metadata: [
@@ -262,7 +291,32 @@ final class KeyProtectTransport: Sendable {
                 ]
             )
             try await Task.sleep(for: delay)
+            // The breaker may have opened while this call waited (other calls' requests failed).
+            guard !self.breaker.isOpen else {
+                throw self.gaveUp(failure, retries: retry - 1, call: call, correlationID: correlationID)
+            }
+            self.counters.increment(.retries)
         }
+    }
+
+    /// The error of a call that gives up after `retries` retries: `failure`, naming the retries;
+    /// counted and logged.
+    private func gaveUp(
+        _ failure: RootKeyError,
+        retries: Int,
+        call: KeyProtectCall,
+        correlationID: String
+    ) -> RootKeyError {
+        self.counters.increment(.exhausted)
+        let error =
+            retries == 0
+            ? failure
+            : RootKeyError(
+                failure.code,
+                reason: failure.reason + " after \(retries) retr\(retries == 1 ? "y" : "ies")"
+            )
+        self.log(error, call: call, correlationID: correlationID)
+        return error
     }
 
     private func log(_ error: RootKeyError, call: KeyProtectCall, correlationID: String) {
@@ -290,6 +344,12 @@ final class KeyProtectTransport: Sendable {
             return !permanent.contains(error) && !error.shortDescription.hasPrefix("Unsupported scheme")
         }
         return true
+    }
+
+    /// `duration` in seconds with one decimal, for messages.
+    static func seconds(_ duration: Duration) -> String {
+        let tenths = (duration.components.seconds * 10 + duration.components.attoseconds / 100_000_000_000_000_000)
+        return "\(tenths / 10).\(tenths % 10)"
     }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {

@@ -25,6 +25,8 @@ import RootKeys
 /// | `keyprotect.max-connections` | keep-alive connections to Key Protect | 64 |
 /// | `keyprotect.retry-budget` | how long one call may spend retrying 429s, 5xx and connection failures | 30s |
 /// | `keyprotect.request-timeout` | how long one HTTP request may take | 10s |
+/// | `keyprotect.outage-threshold` | requests in a row that get no answer (5xx, none) before calls fail at once | 10 |
+/// | `keyprotect.outage-max-cooldown` | the longest calls then fail at once before one probes | 10s |
 ///
 /// The API key comes from `KEYSTORM_KEYPROTECT_API_KEY` or else the file `keyprotect.api-key-file`
 /// names (whitespace around it trimmed); never from a flag or the configuration file itself, and
@@ -87,6 +89,17 @@ struct KeyProtectSettings {
         if let timeout = try RootKeyServiceFactory.duration(settings, "keyprotect.request-timeout") {
             guard timeout > .zero else { throw SettingsError("'keyprotect.request-timeout' must be longer than 0") }
             configuration.requestTimeout = timeout
+        }
+        let outageThreshold = try settings.integer("keyprotect.outage-threshold", flag: nil, default: 10)
+        guard outageThreshold >= 1 else {
+            throw SettingsError("'keyprotect.outage-threshold' must be at least 1, not \(outageThreshold)")
+        }
+        configuration.outageThreshold = outageThreshold
+        if let cooldown = try RootKeyServiceFactory.duration(settings, "keyprotect.outage-max-cooldown") {
+            guard cooldown >= .seconds(1) else {
+                throw SettingsError("'keyprotect.outage-max-cooldown' must be at least 1s")
+            }
+            configuration.outageMaxCooldown = cooldown
         }
         self.configuration = configuration
     }
