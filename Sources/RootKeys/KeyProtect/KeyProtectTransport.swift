@@ -186,20 +186,8 @@ final class KeyProtectTransport: Sendable {
         correlationID: String,
         counted: Bool
     ) async throws -> KeyProtectResponse {
-        let probe: Bool
-        switch self.breaker.admit() {
-        case .call: probe = false
-        case .probe: probe = true
-        case .refuse(let failures, let retryIn):
-            self.counters.increment(.outageRefusals)
-            throw RootKeyError(
-                .unavailable,
-                reason: "root key service unavailable: Key Protect did not answer the last \(failures) requests; "
-                    + "Keystorm tries it again in \(Self.seconds(retryIn)) s (correlation-id \(correlationID))"
-            )
-        }
-        // A probe that ends without telling the breaker (cancelled, a local error) lets the next
-        // call probe.
+        let probe = try self.admit(correlationID: correlationID)
+        // A probe ending without news (cancelled, a local error) lets the next call probe.
         var reported = false
         defer { if probe, !reported { self.breaker.abandonProbe() } }
         let policy = self.configuration.retry
@@ -218,9 +206,7 @@ final class KeyProtectTransport: Sendable {
                 let body = try await response.body.collect(upTo: Self.maxResponseBytes)
                 let status = Int(response.status.code)
                 if !(500...599).contains(status) {
-                    if self.breaker.answered() {
-                        self.configuration.logger.notice("Key Protect answers again; calls go through")
-                    }
+                    self.answered()
                     reported = true
                 }
                 guard KeyProtectRetryPolicy.isRetryable(status: status) else {
@@ -262,12 +248,7 @@ final class KeyProtectTransport: Sendable {
             }
             if failure.code == .unavailable {
                 // A 5xx or no answer: one more request Key Protect did not answer.
-                if let cooldown = self.breaker.failed(probe: probe) {
-                    self.configuration.logger.warning(
-                        "Key Protect did not answer \(self.breaker.threshold) requests in a row: calls fail at once for \(Self.seconds(cooldown)) s, then one probes",
-                        metadata: ["operation": "\(call.operation)", "correlation-id": "\(correlationID)"]
-                    )
-                }
+                self.unanswered(probe: probe, call: call, correlationID: correlationID)
                 reported = true
             }
             retry += 1
@@ -297,6 +278,38 @@ final class KeyProtectTransport: Sendable {
             }
             self.counters.increment(.retries)
         }
+    }
+
+    /// Asks the outage breaker whether a call may go.
+    /// - Returns: `true` when the call is the breaker's probe (one attempt).
+    /// - Throws: ``RootKeyError/unavailable`` at once while Key Protect is thought down.
+    private func admit(correlationID: String) throws -> Bool {
+        switch self.breaker.admit() {
+        case .call: return false
+        case .probe: return true
+        case .refuse(let failures, let retryIn):
+            self.counters.increment(.outageRefusals)
+            throw RootKeyError(
+                .unavailable,
+                reason: "root key service unavailable: Key Protect did not answer the last \(failures) requests; "
+                    + "Keystorm tries it again in \(Self.seconds(retryIn)) s (correlation-id \(correlationID))"
+            )
+        }
+    }
+
+    /// Tells the breaker Key Protect answered; logs once when that closes it.
+    private func answered() {
+        guard self.breaker.answered() else { return }
+        self.configuration.logger.notice("Key Protect answers again; calls go through")
+    }
+
+    /// Tells the breaker a request got no answer; logs once when that opens it.
+    private func unanswered(probe: Bool, call: KeyProtectCall, correlationID: String) {
+        guard let cooldown = self.breaker.failed(probe: probe) else { return }
+        self.configuration.logger.warning(
+            "Key Protect did not answer \(self.breaker.threshold) requests in a row: calls fail at once for \(Self.seconds(cooldown)) s, then one probes",
+            metadata: ["operation": "\(call.operation)", "correlation-id": "\(correlationID)"]
+        )
     }
 
     /// The error of a call that gives up after `retries` retries: `failure`, naming the retries;
