@@ -20,9 +20,11 @@ extension KeyProtectEmulatorProcess {
     /// - Parameters:
     ///   - apiKey: The API key the provider exchanges for IAM tokens.
     ///   - retry: The provider's retry policy; short delays by default.
+    ///   - configure: Changes anything else of the configuration (e.g. the outage breaker).
     public func rootKeyService(
         apiKey: String = KeyProtectEmulatorProcess.testAPIKey,
-        retry: KeyProtectRetryPolicy = KeyProtectRetryPolicy(baseDelay: .milliseconds(50), maxDelay: .seconds(1))
+        retry: KeyProtectRetryPolicy = KeyProtectRetryPolicy(baseDelay: .milliseconds(50), maxDelay: .seconds(1)),
+        configure: (inout KeyProtectRootKeyService.Configuration) -> Void = { _ in }
     ) throws -> KeyProtectRootKeyService {
         var configuration = KeyProtectRootKeyService.Configuration(
             endpoint: self.baseURL,
@@ -32,6 +34,7 @@ extension KeyProtectEmulatorProcess {
             keyRing: "default"
         )
         configuration.retry = retry
+        configure(&configuration)
         return try KeyProtectRootKeyService(configuration: configuration)
     }
 
@@ -40,10 +43,11 @@ extension KeyProtectEmulatorProcess {
         _ options: Options = Options(apiKeys: [KeyProtectEmulatorProcess.testAPIKey]),
         apiKey: String = KeyProtectEmulatorProcess.testAPIKey,
         retry: KeyProtectRetryPolicy = KeyProtectRetryPolicy(baseDelay: .milliseconds(50), maxDelay: .seconds(1)),
+        configure: (inout KeyProtectRootKeyService.Configuration) -> Void = { _ in },
         _ body: (KeyProtectRootKeyService, KeyProtectEmulatorProcess) async throws -> T
     ) async throws -> T {
         try await Self.with(options) { emulator in
-            let service = try emulator.rootKeyService(apiKey: apiKey, retry: retry)
+            let service = try emulator.rootKeyService(apiKey: apiKey, retry: retry, configure: configure)
             do {
                 let result = try await body(service, emulator)
                 try await service.shutdown()

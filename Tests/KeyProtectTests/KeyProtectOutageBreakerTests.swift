@@ -69,23 +69,28 @@ struct KeyProtectOutageBreakerTests {
         #expect(breaker.isOpen)
     }
 
-    /// A provider on `emulator` with a small retry policy and the given breaker threshold.
-    static func service(
-        _ emulator: KeyProtectEmulatorProcess,
+    /// A key wrapped under a root key in the emulator, for the outage tests.
+    struct Wrapped {
+        var rootKey: String
+        var ciphertext: WrappedKey
+    }
+
+    /// Runs `body` with an emulator and a provider with a small retry policy and the given
+    /// breaker threshold (cool-down 500 ms), once a key is wrapped and the emulator's outage is on.
+    static func withOutage(
         threshold: Int,
-        retry: KeyProtectRetryPolicy
-    ) throws -> KeyProtectRootKeyService {
-        var configuration = KeyProtectRootKeyService.Configuration(
-            endpoint: emulator.baseURL,
-            iamEndpoint: emulator.baseURL + "/identity/token",
-            instanceID: emulator.instanceID,
-            apiKey: KeyProtectEmulatorProcess.testAPIKey,
-            keyRing: "default"
-        )
-        configuration.retry = retry
-        configuration.outageThreshold = threshold
-        configuration.outageCooldown = .milliseconds(500)
-        return try KeyProtectRootKeyService(configuration: configuration)
+        retry: KeyProtectRetryPolicy,
+        _ body: (KeyProtectRootKeyService, KeyProtectEmulatorProcess, Wrapped) async throws -> Void
+    ) async throws {
+        try await KeyProtectEmulatorProcess.withRootKeyService(retry: retry) { configuration in
+            configuration.outageThreshold = threshold
+            configuration.outageCooldown = .milliseconds(500)
+        } _: { service, emulator in
+            let rootKey = try await service.createRootKey(label: "breaker").keyID
+            let ciphertext = try await service.wrap(SecretBytes(Self.secret), rootKeyID: rootKey, aad: Self.aad)
+            try await emulator.setFaults(.init(outage: true))
+            try await body(service, emulator, Wrapped(rootKey: rootKey, ciphertext: ciphertext))
+        }
     }
 
     static let secret: [UInt8] = Array(repeating: 7, count: 32)
@@ -93,89 +98,70 @@ struct KeyProtectOutageBreakerTests {
 
     @Test("During an outage, calls fail at once without a request once it opened; a probe finds Key Protect back")
     func againstTheEmulator() async throws {
-        try await KeyProtectEmulatorProcess.with(.init(apiKeys: [KeyProtectEmulatorProcess.testAPIKey])) { emulator in
-            let retry = KeyProtectRetryPolicy(maxRetries: 2, budget: .seconds(2), baseDelay: .milliseconds(20))
-            let service = try Self.service(emulator, threshold: 3, retry: retry)
-            do {
-                let rootKey = try await service.createRootKey(label: "breaker").keyID
-                let wrapped = try await service.wrap(SecretBytes(Self.secret), rootKeyID: rootKey, aad: Self.aad)
-
-                try await emulator.setFaults(.init(outage: true))
-                // Three requests without an answer (the first try and two retries) open it.
-                let error = await #expect(throws: RootKeyError.self) {
-                    _ = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
-                }
-                #expect(error?.code == .unavailable)
-                #expect(error?.reason.contains("503") == true)
-                #expect(error?.reason.contains("after 2 retries") == true, "\(error?.reason ?? "")")
-                let requests = service.statistics.requests
-                let started = ContinuousClock.now
-                let refused = await #expect(throws: RootKeyError.self) {
-                    _ = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
-                }
-                #expect(ContinuousClock.now - started < .milliseconds(400), "failed at once, without retries")
-                #expect(refused?.code == .unavailable)
-                #expect(
-                    refused?.reason.contains("did not answer the last 3 requests") == true,
-                    "\(refused?.reason ?? "")"
-                )
-                #expect(service.statistics.requests == requests, "no request while open")
-                #expect(service.statistics.outageRefusals == 1)
-
-                // Key Protect comes back: after the cool-down the next call probes and goes through.
-                try await emulator.setFaults(.init())
-                try await Task.sleep(for: .milliseconds(600))
-                let result = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
-                #expect(result.plaintext.copyBytes() == Self.secret)
-                #expect(service.statistics.requests == requests + 1)
-                // Closed again: calls keep going through.
-                let again = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
-                #expect(again.plaintext.copyBytes() == Self.secret)
-                try await service.shutdown()
-            } catch {
-                try? await service.shutdown()
-                throw error
+        let retry = KeyProtectRetryPolicy(maxRetries: 2, budget: .seconds(2), baseDelay: .milliseconds(20))
+        try await Self.withOutage(threshold: 3, retry: retry) { service, emulator, key in
+            let (rootKey, wrapped) = (key.rootKey, key.ciphertext)
+            // Three requests without an answer (the first try and two retries) open it.
+            let error = await #expect(throws: RootKeyError.self) {
+                _ = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
             }
+            #expect(error?.code == .unavailable)
+            #expect(error?.reason.contains("503") == true)
+            #expect(error?.reason.contains("after 2 retries") == true, "\(error?.reason ?? "")")
+            let requests = service.statistics.requests
+            let started = ContinuousClock.now
+            let refused = await #expect(throws: RootKeyError.self) {
+                _ = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
+            }
+            #expect(ContinuousClock.now - started < .milliseconds(400), "failed at once, without retries")
+            #expect(refused?.code == .unavailable)
+            #expect(
+                refused?.reason.contains("did not answer the last 3 requests") == true,
+                "\(refused?.reason ?? "")"
+            )
+            #expect(service.statistics.requests == requests, "no request while open")
+            #expect(service.statistics.outageRefusals == 1)
+
+            // Key Protect comes back: after the cool-down the next call probes and goes through.
+            try await emulator.setFaults(.init())
+            try await Task.sleep(for: .milliseconds(600))
+            let result = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
+            #expect(result.plaintext.copyBytes() == Self.secret)
+            #expect(service.statistics.requests == requests + 1)
+            // Closed again: calls keep going through.
+            let again = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
+            #expect(again.plaintext.copyBytes() == Self.secret)
         }
     }
 
     @Test("Concurrent calls during an outage stop retrying once it opened: about one request each, not five")
     func concurrentCallsStopRetrying() async throws {
-        try await KeyProtectEmulatorProcess.with(.init(apiKeys: [KeyProtectEmulatorProcess.testAPIKey])) { emulator in
-            let retry = KeyProtectRetryPolicy(maxRetries: 4, budget: .seconds(10), baseDelay: .milliseconds(600))
-            let service = try Self.service(emulator, threshold: 4, retry: retry)
-            do {
-                let rootKey = try await service.createRootKey(label: "breaker").keyID
-                let wrapped = try await service.wrap(SecretBytes(Self.secret), rootKeyID: rootKey, aad: Self.aad)
-                try await emulator.setFaults(.init(outage: true))
-                let before = service.statistics.requests
-                let failures = await withTaskGroup(of: RootKeyError.Code?.self) { group in
-                    for _ in 0..<8 {
-                        group.addTask {
-                            do {
-                                _ = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
-                                return nil
-                            } catch {
-                                return (error as? RootKeyError)?.code
-                            }
+        let retry = KeyProtectRetryPolicy(maxRetries: 4, budget: .seconds(10), baseDelay: .milliseconds(600))
+        try await Self.withOutage(threshold: 4, retry: retry) { service, _, key in
+            let (rootKey, wrapped) = (key.rootKey, key.ciphertext)
+            let before = service.statistics.requests
+            let failures = await withTaskGroup(of: RootKeyError.Code?.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        do {
+                            _ = try await service.unwrap(wrapped, rootKeyID: rootKey, aad: Self.aad)
+                            return nil
+                        } catch {
+                            return (error as? RootKeyError)?.code
                         }
                     }
-                    var codes: [RootKeyError.Code?] = []
-                    for await code in group { codes.append(code) }
-                    return codes
                 }
-                #expect(failures.count == 8)
-                #expect(failures.allSatisfy { $0 == .unavailable })
-                // Without the breaker: 8 calls x 5 requests. With it, each call sent its first
-                // request at most, and a call that started late was refused without one.
-                let sent = service.statistics.requests - before
-                #expect(sent >= 4 && sent <= 8, "\(sent) requests")
-                #expect(service.statistics.retries == 0)
-                try await service.shutdown()
-            } catch {
-                try? await service.shutdown()
-                throw error
+                var codes: [RootKeyError.Code?] = []
+                for await code in group { codes.append(code) }
+                return codes
             }
+            #expect(failures.count == 8)
+            #expect(failures.allSatisfy { $0 == .unavailable })
+            // Without the breaker: 8 calls x 5 requests. With it, each call sent its first
+            // request at most, and a call that started late was refused without one.
+            let sent = service.statistics.requests - before
+            #expect(sent >= 4 && sent <= 8, "\(sent) requests")
+            #expect(service.statistics.retries == 0)
         }
     }
 }
