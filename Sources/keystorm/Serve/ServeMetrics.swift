@@ -59,7 +59,7 @@ enum KeystormMetrics {
 /// | `keystorm_rewrap_running` | gauge | `tenant` |
 /// | `keystorm_keyprotect_requests_total` | counter | HTTP requests to Key Protect, retries included |
 /// | `keystorm_keyprotect_retries_total` | counter | attempts made again after a 429, a 5xx or a connection failure |
-/// | `keystorm_keyprotect_errors_total` | counter | `kind`: `rate_limited`, `server_error`, `connection`, `unauthorized_retry`, `exhausted`, `outage_refused` (failed at once: Key Protect did not answer the calls before) |
+/// | `keystorm_keyprotect_errors_total` | counter | `kind`: `rate_limited`, `server_error`, `connection`, `unauthorized_retry`, `exhausted`, `outage_refused` (failed at once: Key Protect did not answer the requests before) |
 /// | `keystorm_keyprotect_token_refreshes_total` | counter | IAM tokens fetched |
 final class ServeMetrics: Sendable {
     private let open = Meter(label: "keystorm_connections_open")
