@@ -127,15 +127,19 @@ let package = Package(
             dependencies: ["KeyStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        // Child processes for tests and benchmarks (openssl, the emulator, keystorm serve) with
+        // posix_spawn: Foundation's Process.run() can crash a process holding many descriptors.
+        .target(name: "KeystormSpawn", swiftSettings: swiftSettings),
+        .testTarget(name: "KeystormSpawnTests", dependencies: ["KeystormSpawn"], swiftSettings: swiftSettings),
         // Test helpers shared by the test targets: KMIP XML test-vector conversion, fixture paths.
         .target(
             name: "KeystormTestSupport",
-            dependencies: ["KMIPCodec", "KMIPModel", "KMIPServer", "KeyStore", "RootKeys"],
+            dependencies: ["KMIPCodec", "KMIPModel", "KMIPServer", "KeyStore", "RootKeys", "KeystormSpawn"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "KMIPModelTests",
-            dependencies: ["KMIPModel", "KMIPCodec", "KeystormTestSupport"],
+            dependencies: ["KMIPModel", "KMIPCodec", "KeystormTestSupport", "KeystormSpawn"],
             swiftSettings: swiftSettings
         ),
         // X.509 for the four vCenter trust modes: Keystorm's CAs, server and client certificates, CSR signing.
@@ -149,7 +153,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "KeystormPKITests", dependencies: ["KeystormPKI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KeystormPKITests",
+            dependencies: ["KeystormPKI", "KeystormSpawn"],
+            swiftSettings: swiftSettings
+        ),
         // Thin C shim over the system liburing and OpenSSL (libssl-dev). No _GNU_SOURCE here: see shim.c.
         .target(
             name: "CKeystorm",
@@ -157,13 +165,18 @@ let package = Package(
         ),
         // io_uring / epoll event loops and OpenSSL mutual TLS. Bytes only: imports no KMIP* target.
         .target(name: "IOReactor", dependencies: ["CKeystorm"], swiftSettings: swiftSettings),
-        .testTarget(name: "IOReactorTests", dependencies: ["IOReactor", "CKeystorm"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IOReactorTests",
+            dependencies: ["IOReactor", "CKeystorm", "KeystormSpawn"],
+            swiftSettings: swiftSettings
+        ),
         // The live server: the built `keystorm` binary over mutual TLS (vCenter replay, OASIS,
         // PyKMIP, tenants, kill -9). Depends on the executable so that SwiftPM builds it first.
         .testTarget(
             name: "KeystormIntegrationTests",
             dependencies: [
-                "keystorm", "keystorm-load", "KeyProtectEmulator", "KeystormTestSupport", "KMIPModel", "KMIPCodec", "CKeystorm",
+                "keystorm", "keystorm-load", "KeyProtectEmulator", "KeystormTestSupport", "KeystormSpawn", "KMIPModel",
+                "KMIPCodec", "CKeystorm",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -187,14 +200,14 @@ let package = Package(
         // The emulator over real HTTP. Depends on the executable so that SwiftPM builds it first.
         .testTarget(
             name: "KeyProtectEmulatorTests",
-            dependencies: ["KeyProtectEmulator", "KeystormTestSupport"],
+            dependencies: ["KeyProtectEmulator", "KeystormTestSupport", "KeystormSpawn"],
             swiftSettings: swiftSettings
         ),
         // The Key Protect root-key provider against the emulator over real HTTP (the emulator is
         // a dependency so that SwiftPM builds it first).
         .testTarget(
             name: "KeyProtectTests",
-            dependencies: ["RootKeys", "KeystormTestSupport", "KeyProtectEmulator"],
+            dependencies: ["RootKeys", "KeystormTestSupport", "KeystormSpawn", "KeyProtectEmulator"],
             swiftSettings: swiftSettings
         ),
         // The control plane: tenants, client rules, client certificates, keys admin and root-key
@@ -206,7 +219,10 @@ let package = Package(
         ),
         .testTarget(
             name: "KeystormControlTests",
-            dependencies: ["KeystormControl", "KeyStore", "RootKeys", "KMIPServer", "KMIPModel", "KMIPCodec", "KeystormPKI"],
+            dependencies: [
+                "KeystormControl", "KeyStore", "RootKeys", "KMIPServer", "KMIPModel", "KMIPCodec", "KeystormPKI",
+                "KeystormSpawn",
+            ],
             swiftSettings: swiftSettings
         ),
         // The admin HTTP listener: /metrics, /healthz, /readyz and the token-protected /v1 admin API.

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import KeystormSpawn
 import Synchronization
 
 #if canImport(Glibc)
@@ -187,7 +188,7 @@ public final class KeyProtectEmulatorProcess: Sendable {
     public let binary: String
 
     private struct State {
-        var process: ProcessBox?
+        var process: Running?
         var baseURL = ""
         var adminURL = ""
         var starts = 0
@@ -195,17 +196,10 @@ public final class KeyProtectEmulatorProcess: Sendable {
 
     private let state = Mutex(State())
 
-    /// A `Process` handed between tasks; only its thread-safe members are used.
-    private final class ProcessBox: @unchecked Sendable {
-        let process: Process
+    /// The emulator's current run: its process and its log file.
+    private struct Running: Sendable {
+        let process: ChildProcess
         let logPath: String
-        /// Lets the thread that started the process end (see ``spawn(_:release:)``).
-        let release = DispatchSemaphore(value: 0)
-        init(_ process: Process, logPath: String) {
-            self.process = process
-            self.logPath = logPath
-        }
-        deinit { self.release.signal() }
     }
 
     /// The API base, `http://127.0.0.1:PORT` (`https://` with TLS), without a trailing slash:
@@ -221,14 +215,14 @@ public final class KeyProtectEmulatorProcess: Sendable {
     /// The running emulator's process id, or `nil`.
     public var pid: Int32? {
         self.state.withLock { state in
-            state.process.flatMap { $0.process.isRunning ? $0.process.processIdentifier : nil }
+            state.process.flatMap { $0.process.isRunning ? $0.process.pid : nil }
         }
     }
 
     /// The emulator's output in its current run.
     public var log: String {
-        guard let box = self.state.withLock({ $0.process }) else { return "" }
-        return Self.read(box.logPath)
+        guard let running = self.state.withLock({ $0.process }) else { return "" }
+        return Self.read(running.logPath)
     }
 
     private init(options: Options) throws {
@@ -363,29 +357,21 @@ public final class KeyProtectEmulatorProcess: Sendable {
 
     /// SIGKILL, then waits (bounded) until the process is gone; the state file stays.
     public func kill9() async throws {
-        guard let box = self.state.withLock({ $0.process }) else { return }
-        kill(box.process.processIdentifier, SIGKILL)
-        guard await Self.waitForExit(box.process, timeout: .seconds(60)) else {
+        guard let running = self.state.withLock({ $0.process }) else { return }
+        running.process.signal(SIGKILL)
+        guard await running.process.wait(timeout: .seconds(60)) != nil else {
             throw PlainHTTPClient.Failure("KeyProtectEmulator survived SIGKILL for 60 s")
         }
         self.state.withLock { $0.process = nil }
     }
 
     deinit {
-        if let box = self.state.withLock({ $0.process }), box.process.isRunning {
-            kill(box.process.processIdentifier, SIGKILL)
-        }
+        self.state.withLock { $0.process }?.process.signal(SIGKILL)
     }
 
     private func terminate() async {
-        guard let box = self.state.withLock({ $0.process }) else { return }
-        if box.process.isRunning {
-            kill(box.process.processIdentifier, SIGTERM)
-            if !(await Self.waitForExit(box.process, timeout: .seconds(20))) {
-                kill(box.process.processIdentifier, SIGKILL)
-                _ = await Self.waitForExit(box.process, timeout: .seconds(30))
-            }
-        }
+        guard let running = self.state.withLock({ $0.process }) else { return }
+        await running.process.terminate(grace: .seconds(20))
         self.state.withLock { $0.process = nil }
     }
 
@@ -413,27 +399,17 @@ public final class KeyProtectEmulatorProcess: Sendable {
             return state.starts
         }
         let logPath = self.root + "/emulator-\(starts).log"
-        guard FileManager.default.createFile(atPath: logPath, contents: nil),
-            let log = FileHandle(forWritingAtPath: logPath)
-        else { throw PlainHTTPClient.Failure("cannot create \(logPath)") }
-        defer { try? log.close() }
-        let process = Process()
-        let command = [self.binary] + self.arguments(port: port, adminPort: adminPort)
-        // With setpriv (util-linux), the emulator gets SIGKILL when the thread that started it
-        // ends, so a test process that crashes leaves no emulator behind.
-        if let setpriv = Self.onPath("setpriv") {
-            process.executableURL = URL(fileURLWithPath: setpriv)
-            process.arguments = ["--pdeathsig", "KILL"] + command
-        } else {
-            process.executableURL = URL(fileURLWithPath: self.binary)
-            process.arguments = Array(command.dropFirst())
-        }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
-        let box = ProcessBox(process, logPath: logPath)
-        try await Self.spawn(UncheckedProcess(process: process), release: box.release)
-        self.state.withLock { $0.process = box }
+        // A test process that crashes leaves no emulator behind (diesWithParent).
+        let process = try ChildProcess(
+            .init(
+                self.binary,
+                self.arguments(port: port, adminPort: adminPort),
+                output: .file(logPath),
+                error: .withOutput,
+                diesWithParent: true
+            )
+        )
+        self.state.withLock { $0.process = Running(process: process, logPath: logPath) }
 
         let tls = self.options.tls != nil
         let clock = ContinuousClock()
@@ -450,10 +426,8 @@ public final class KeyProtectEmulatorProcess: Sendable {
                 }
                 return
             }
-            guard process.isRunning else {
-                throw PlainHTTPClient.Failure(
-                    "KeyProtectEmulator exited with \(process.terminationStatus):\n\(output)"
-                )
+            if let termination = process.termination {
+                throw PlainHTTPClient.Failure("KeyProtectEmulator exited with \(termination):\n\(output)")
             }
             guard clock.now < deadline else {
                 throw PlainHTTPClient.Failure("KeyProtectEmulator printed no URL within 120 s:\n\(output)")
@@ -473,49 +447,6 @@ public final class KeyProtectEmulatorProcess: Sendable {
 
     private static func read(_ path: String) -> String {
         (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-    }
-
-    private struct UncheckedProcess: @unchecked Sendable {
-        let process: Process
-    }
-
-    /// Starts the process from a thread of its own that lives until `release` is signalled (when
-    /// the process's box goes): the parent-death signal fires when the thread that forked ends,
-    /// and threads of the cooperative pool may end at any time.
-    private static func spawn(_ process: UncheckedProcess, release: DispatchSemaphore) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let thread = Thread {
-                do {
-                    try process.process.run()
-                } catch {
-                    continuation.resume(throwing: error)
-                    return
-                }
-                continuation.resume()
-                release.wait()
-            }
-            thread.name = "KeyProtectEmulator spawner"
-            thread.start()
-        }
-    }
-
-    private static func waitForExit(_ process: Process, timeout: Duration) async -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while process.isRunning {
-            if clock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
-    }
-
-    private static func onPath(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
     }
 
     /// The binary: `KEYPROTECT_EMULATOR_BINARY`, else `KeyProtectEmulator` beside the test

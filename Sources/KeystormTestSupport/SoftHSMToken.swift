@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import KeystormSpawn
 public import RootKeys
 
 /// One SoftHSM2 token for the whole PKCS#11 suite, in a temporary token directory.
@@ -101,22 +102,15 @@ public struct SoftHSMToken: Sendable {
         setenv("SOFTHSM2_CONF", configPath, 1)
 
         for label in [Self.label, Self.liveLabel, Self.pinTestLabel] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: util)
-            process.arguments = [
-                "--init-token", "--free", "--label", label, "--so-pin", Self.soPIN, "--pin", Self.userPIN,
-            ]
             var environment = ProcessInfo.processInfo.environment
             environment["SOFTHSM2_CONF"] = configPath
-            process.environment = environment
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw SoftHSMSetupError(description: "softhsm2-util --init-token failed: \(text)")
+            let result = try ChildProcess.runBlocking(
+                util,
+                ["--init-token", "--free", "--label", label, "--so-pin", Self.soPIN, "--pin", Self.userPIN],
+                environment: environment
+            )
+            guard result.succeeded else {
+                throw SoftHSMSetupError(description: "softhsm2-util --init-token failed: \(result.output)")
             }
         }
         return SoftHSMToken(directory: directory, modulePath: modulePath)

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import KeystormSpawn
 import KeystormTestSupport
 import Testing
 
@@ -427,39 +428,17 @@ struct KeyProtectEmulatorTests {
 }
 
 /// The `openssl` binary on PATH, if any (CI installs it).
-private let opensslPath: String? = {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    return path.split(separator: ":").map { "\($0)/openssl" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-}()
+private let opensslPath: String? = ChildProcess.onPath("openssl")
 
-/// Runs `executable arguments` with `input` on standard input; output and error together. Polls
-/// for the exit with a bound, so no thread of the cooperative pool waits.
+/// Runs `executable arguments` with `input` on standard input; output and error together.
 private func run(_ executable: String, _ arguments: [String], input: String = "") async throws -> (Int32, String) {
-    let directory = NSTemporaryDirectory() + "kpemu-run-" + UUID().uuidString.prefix(8)
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    guard FileManager.default.createFile(atPath: directory + "/in", contents: Data(input.utf8)),
-        FileManager.default.createFile(atPath: directory + "/out", contents: nil)
-    else { throw PlainHTTPClient.Failure("cannot create files in \(directory)") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.standardInput = FileHandle(forReadingAtPath: directory + "/in")
-    let output = FileHandle(forWritingAtPath: directory + "/out")
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let deadline = ContinuousClock.now + .seconds(60)
-    while process.isRunning {
-        if ContinuousClock.now >= deadline {
-            process.terminate()
-            throw PlainHTTPClient.Failure("\(executable) \(arguments) did not finish within 60 s")
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    try? output?.close()
-    let text = (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? ""
-    return (process.terminationStatus, text)
+    let result = try await ChildProcess.run(
+        executable,
+        arguments,
+        input: .bytes(Array(input.utf8)),
+        timeout: .seconds(60)
+    )
+    return (result.status, result.output)
 }
 
 @Suite("KeyProtectEmulator over HTTPS")

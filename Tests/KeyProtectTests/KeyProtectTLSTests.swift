@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import KeystormSpawn
 import KeystormTestSupport
 import RootKeys
 import Testing
@@ -89,33 +90,15 @@ struct KeyProtectTLSTests {
         }
     }
 
-    static let openssl: String? = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/openssl" }.first {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }
-    }()
+    static let openssl: String? = ChildProcess.onPath("openssl")
 
-    /// Runs a command, output to /dev/null, polling for its exit so no pool thread blocks.
+    /// Runs a command that must succeed; its output goes into the error when it fails.
     static func run(_ executable: String, _ arguments: [String]) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(60)
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else {
-                process.terminate()
-                throw RootKeyError(.io, reason: "\(executable) \(arguments.first ?? "") did not finish")
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        guard process.terminationStatus == 0 else {
+        let result = try await ChildProcess.run(executable, arguments, timeout: .seconds(60))
+        guard result.succeeded else {
             throw RootKeyError(
                 .io,
-                reason: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)"
+                reason: "\(executable) \(arguments.joined(separator: " ")) exited \(result.status): \(result.output)"
             )
         }
     }

@@ -11,6 +11,7 @@
 
 import Foundation
 import KMIPModel
+import KeystormSpawn
 import Synchronization
 import Testing
 
@@ -287,14 +288,10 @@ final class ServeProcess: Sendable {
     let dataDirectory: String
     let logPath: String
     let port: Int
-    private let process: UncheckedProcess
+    private let process: ChildProcess
     private let root: String?
 
-    private struct UncheckedProcess: @unchecked Sendable {
-        let process: Process
-    }
-
-    var pid: Int32 { self.process.process.processIdentifier }
+    var pid: Int32 { self.process.pid }
     var serverCA: String { self.dataDirectory + "/tls/server-ca.pem" }
     var testClient: KMIPTLSClient.Identity {
         .init(
@@ -304,8 +301,8 @@ final class ServeProcess: Sendable {
     }
     var log: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
 
-    private init(process: Process, dataDirectory: String, logPath: String, port: Int, root: String?) {
-        self.process = UncheckedProcess(process: process)
+    private init(process: ChildProcess, dataDirectory: String, logPath: String, port: Int, root: String?) {
+        self.process = process
         self.dataDirectory = dataDirectory
         self.logPath = logPath
         self.port = port
@@ -328,36 +325,33 @@ final class ServeProcess: Sendable {
         let logDirectory = root ?? (dataDirectory as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         let logPath = logDirectory + "/serve-\(UUID().uuidString.prefix(8)).log"
-        guard FileManager.default.createFile(atPath: logPath, contents: nil),
-            let log = FileHandle(forWritingAtPath: logPath)
-        else { throw LiveTestFailure("cannot create \(logPath)") }
-        defer { try? log.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try LiveServer.locateBinary())
-        process.arguments =
-            [
-                "serve", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-                "--refresh-interval", "1",
-            ] + extra
-        process.environment = LiveServer.environment()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        let process = try ChildProcess(
+            .init(
+                try LiveServer.locateBinary(),
+                [
+                    "serve", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                    "--refresh-interval", "1",
+                ] + extra,
+                environment: LiveServer.environment(),
+                output: .file(logPath),
+                error: .withOutput,
+                diesWithParent: true
+            )
+        )
         let port: Int
         do {
             port = try await retrying(timeout: .seconds(120), every: .milliseconds(100), "the start-up message") {
                 () -> Int? in
                 let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-                guard process.isRunning else {
-                    throw LiveTestFailure("keystorm serve exited with \(process.terminationStatus):\n\(text)")
+                if let termination = process.termination {
+                    throw LiveTestFailure("keystorm serve exited with \(termination):\n\(text)")
                 }
                 // The test client line is the last of the start-up message.
                 guard text.contains("openssl s_client") || text.contains("Server certificate") else { return nil }
                 return LiveServer.bannerPort(text)
             }
         } catch {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.signal(SIGKILL)
             throw error
         }
         return ServeProcess(process: process, dataDirectory: dataDirectory, logPath: logPath, port: port, root: root)
@@ -365,17 +359,17 @@ final class ServeProcess: Sendable {
 
     /// Waits (bounded) for the process to exit and returns its status.
     func waitForExit(timeout: Duration) async throws -> Int32 {
-        guard await Subprocess.waitForExit(self.process.process, timeout: timeout) else {
+        guard let termination = await self.process.wait(timeout: timeout) else {
             throw LiveTestFailure("keystorm serve still running \(timeout) after the signal:\n\(self.log)")
         }
-        return self.process.process.terminationStatus
+        return termination.status
     }
 
     /// Kills a process still running and removes the temporary directory.
     func cleanUp(removing: Bool = true) {
-        if self.process.process.isRunning {
-            kill(self.pid, SIGKILL)
-            self.process.process.waitUntilExit()
+        if self.process.isRunning {
+            self.process.signal(SIGKILL)
+            self.process.waitBlocking(timeout: .seconds(60))
         }
         if removing, let root = self.root { try? FileManager.default.removeItem(atPath: root) }
     }

@@ -11,6 +11,7 @@
 
 import Foundation
 import IOReactor
+import KeystormSpawn
 
 /// A throw-away PKI generated with the `openssl` CLI into a temporary directory, once per test run:
 /// an ECDSA P-256 CA, a server certificate (EKU serverAuth), client certificates with and without
@@ -180,60 +181,17 @@ enum ProcessRunner {
         var output: String
     }
 
-    /// Blocking: call it from a dedicated thread (``onThread(_:)``) in async tests.
+    /// Blocking: call it from a dedicated thread (``onThread(_:)``) in async tests. A child still
+    /// running at the time limit is terminated, and what it printed so far is returned.
     static func run(_ executable: String, _ arguments: [String], input: Data?, timeoutSeconds: Double) throws -> Result
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(input) }
-        let reader = OutputCollector(output.fileHandleForReading)
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: reader.finish())
-    }
-}
-
-/// Drains a pipe on its own thread so a chatty child never blocks on a full pipe.
-///
-/// It reads a `dup` of the pipe's descriptor that it alone closes, so the `Pipe` being released
-/// (and its descriptor number reused, say by a non-blocking socket) cannot affect it.
-final class OutputCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        let fd = dup(handle.fileDescriptor)
-        Thread.detachNewThread {
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while fd >= 0 {
-                let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                if count > 0 {
-                    self.lock.withLock { self.data.append(contentsOf: buffer[0..<count]) }
-                } else if count < 0 && (errno == EINTR || errno == EAGAIN) {
-                    usleep(1000)
-                } else {
-                    break
-                }
-            }
-            if fd >= 0 { close(fd) }
-            self.done.signal()
+        let child = try ChildProcess(.init(executable, arguments, input: input.map { .bytes(Array($0)) } ?? .null))
+        var termination = child.waitBlocking(timeout: .milliseconds(Int(timeoutSeconds * 1000)))
+        if termination == nil {
+            child.signal(SIGTERM)
+            termination = child.waitBlocking(timeout: .seconds(30))
         }
-    }
-
-    func finish() -> String {
-        _ = self.done.wait(timeout: .now() + 30)
-        return self.lock.withLock { String(decoding: self.data, as: UTF8.self) }
+        return Result(status: termination?.status ?? -1, output: child.output)
     }
 }
 

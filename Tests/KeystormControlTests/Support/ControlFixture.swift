@@ -15,6 +15,7 @@ import KMIPModel
 import KMIPServer
 import KeyStore
 import KeystormControl
+import KeystormSpawn
 import RootKeys
 import Synchronization
 
@@ -165,16 +166,14 @@ enum OpenSSL {
     }
 
     private static func run(_ arguments: [String], in directory: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FixtureError("openssl \(arguments.first ?? "") exited \(process.terminationStatus)")
+        let result = try ChildProcess.runBlocking(
+            "/usr/bin/openssl",
+            arguments,
+            directory: directory,
+            timeout: .seconds(60)
+        )
+        guard result.succeeded else {
+            throw FixtureError("openssl \(arguments.first ?? "") exited \(result.status): \(result.output)")
         }
     }
 }

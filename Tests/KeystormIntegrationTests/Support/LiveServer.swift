@@ -11,6 +11,7 @@
 
 import CKeystorm
 import Foundation
+import KeystormSpawn
 import Synchronization
 
 /// The built `keystorm` binary serving in a temporary data directory:
@@ -33,24 +34,17 @@ final class LiveServer: Sendable {
     let umask: String?
 
     private struct State {
-        var process: ProcessBox?
+        var process: Running?
         var port = 0
         var starts = 0
     }
 
     private let state = Mutex(State())
 
-    /// A `Process` handed between tasks; only its thread-safe members are used.
-    private final class ProcessBox: @unchecked Sendable {
-        let process: Process
+    /// The server's current run: its process and its log file.
+    private struct Running: Sendable {
+        let process: ChildProcess
         let logPath: String
-        /// Lets the thread that started the process end (see ``LiveServer/spawn(_:release:)``).
-        let release = DispatchSemaphore(value: 0)
-        init(_ process: Process, logPath: String) {
-            self.process = process
-            self.logPath = logPath
-        }
-        deinit { self.release.signal() }
     }
 
     // MARK: Paths in the data directory (see DataDirectory in the keystorm target)
@@ -67,7 +61,7 @@ final class LiveServer: Sendable {
     /// The running server's process id, or `nil`.
     var pid: Int32? {
         self.state.withLock { state in
-            state.process.flatMap { $0.process.isRunning ? $0.process.processIdentifier : nil }
+            state.process.flatMap { $0.process.isRunning ? $0.process.pid : nil }
         }
     }
 
@@ -142,34 +136,29 @@ final class LiveServer: Sendable {
             return state.starts
         }
         let logPath = self.root + "/serve-\(starts).log"
-        guard FileManager.default.createFile(atPath: logPath, contents: nil),
-            let log = FileHandle(forWritingAtPath: logPath)
-        else {
-            throw LiveTestFailure("cannot create \(logPath)")
-        }
-        let process = Process()
-        let serve = [
-            self.binary, "serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:0", "--refresh-interval",
-            "1", "--admin-listen", "127.0.0.1:0",
-        ] + self.extraArguments
-        // With setpriv (util-linux), the server gets SIGKILL when the thread that started it ends,
-        // so a test process that crashes or is killed leaves no server behind.
-        var command = serve
-        if let setpriv = Subprocess.onPath("setpriv") { command = [setpriv, "--pdeathsig", "KILL"] + serve }
+        var command =
+            [
+                self.binary, "serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:0",
+                "--refresh-interval", "1", "--admin-listen", "127.0.0.1:0",
+            ] + self.extraArguments
         if let umask = self.umask {
             // The shell sets the umask and execs, so the server keeps this process id.
             command = ["/bin/sh", "-c", "umask \(umask) && exec \"$@\"", "sh"] + command
         }
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.environment = Self.environment()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
-        let box = ProcessBox(process, logPath: logPath)
-        defer { try? log.close() }
-        try await Self.spawn(UncheckedProcess(process: process), release: box.release)
-        self.state.withLock { $0.process = box }
+        // The server gets SIGKILL when this process dies (diesWithParent), so a test process
+        // that crashes or is killed leaves no server behind.
+        let process = try ChildProcess(
+            .init(
+                command[0],
+                Array(command.dropFirst()),
+                environment: Self.environment(),
+                output: .file(logPath),
+                error: .withOutput,
+                diesWithParent: true
+            )
+        )
+        let running = Running(process: process, logPath: logPath)
+        self.state.withLock { $0.process = running }
 
         // The banner names the bound port: "Keystorm is serving KMIP on 127.0.0.1:PORT (...".
         let port = try await retrying(
@@ -177,10 +166,10 @@ final class LiveServer: Sendable {
             every: .milliseconds(100),
             "keystorm serve printing its banner"
         ) { () -> Int? in
-            guard process.isRunning else {
-                throw LiveTestFailure("keystorm serve exited with \(process.terminationStatus):\n\(self.log(box))")
+            if let termination = process.termination {
+                throw LiveTestFailure("keystorm serve exited with \(termination):\n\(self.log(running))")
             }
-            return Self.bannerPort(self.log(box))
+            return Self.bannerPort(self.log(running))
         }
         self.state.withLock { $0.port = port }
         _ = try await retrying(timeout: .seconds(60), every: .milliseconds(100), "port \(port) accepting") {
@@ -191,10 +180,10 @@ final class LiveServer: Sendable {
 
     /// `kill -9` of the server, then waits (bounded) until it is gone.
     func kill9() async throws {
-        guard let box = self.state.withLock({ $0.process }) else { return }
-        kill(box.process.processIdentifier, SIGKILL)
-        guard await Subprocess.waitForExit(box.process, timeout: .seconds(60)) else {
-            throw LiveTestFailure("keystorm serve (pid \(box.process.processIdentifier)) survived SIGKILL for 60 s")
+        guard let running = self.state.withLock({ $0.process }) else { return }
+        running.process.signal(SIGKILL)
+        guard await running.process.wait(timeout: .seconds(60)) != nil else {
+            throw LiveTestFailure("keystorm serve (pid \(running.process.pid)) survived SIGKILL for 60 s")
         }
         self.state.withLock { $0.process = nil }
     }
@@ -208,14 +197,8 @@ final class LiveServer: Sendable {
     /// Stops the server (SIGTERM, then SIGKILL when it has not exited within 20 s) and removes
     /// the temporary directory unless `KEYSTORM_KEEP_LIVE_DATA` is set.
     func stop(removing: Bool = true) async {
-        if let box = self.state.withLock({ $0.process }) {
-            if box.process.isRunning {
-                kill(box.process.processIdentifier, SIGTERM)
-                if !(await Subprocess.waitForExit(box.process, timeout: .seconds(20))) {
-                    kill(box.process.processIdentifier, SIGKILL)
-                    _ = await Subprocess.waitForExit(box.process, timeout: .seconds(30))
-                }
-            }
+        if let running = self.state.withLock({ $0.process }) {
+            await running.process.terminate(grace: .seconds(20))
             self.state.withLock { $0.process = nil }
         }
         if removing && ProcessInfo.processInfo.environment["KEYSTORM_KEEP_LIVE_DATA"] == nil {
@@ -224,43 +207,17 @@ final class LiveServer: Sendable {
     }
 
     deinit {
-        if let box = self.state.withLock({ $0.process }), box.process.isRunning {
-            kill(box.process.processIdentifier, SIGKILL)
-        }
+        self.state.withLock { $0.process }?.process.signal(SIGKILL)
     }
 
     /// The server's output so far (the current run).
     var serverLog: String {
-        guard let box = self.state.withLock({ $0.process }) else { return "" }
-        return self.log(box)
+        guard let running = self.state.withLock({ $0.process }) else { return "" }
+        return self.log(running)
     }
 
-    private func log(_ box: ProcessBox) -> String {
-        (try? String(contentsOfFile: box.logPath, encoding: .utf8)) ?? ""
-    }
-
-    private struct UncheckedProcess: @unchecked Sendable {
-        let process: Process
-    }
-
-    /// Starts the process from a thread of its own that lives until `release` is signalled (when
-    /// the server's ``ProcessBox`` goes): the parent-death signal fires when the thread that
-    /// forked ends, and threads of the cooperative pool may end at any time.
-    private static func spawn(_ process: UncheckedProcess, release: DispatchSemaphore) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let thread = Thread {
-                do {
-                    try process.process.run()
-                } catch {
-                    continuation.resume(throwing: error)
-                    return
-                }
-                continuation.resume()
-                release.wait()
-            }
-            thread.name = "LiveServer spawner"
-            thread.start()
-        }
+    private func log(_ running: Running) -> String {
+        (try? String(contentsOfFile: running.logPath, encoding: .utf8)) ?? ""
     }
 
     // MARK: The CLI

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import KeystormSpawn
 import Synchronization
 
 /// A failure of the live-server test machinery, with what it saw.
@@ -18,8 +19,8 @@ struct LiveTestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a child process with its output in files, and waits for it with a bound: nothing in
-/// these tests waits forever for a process.
+/// Runs a child process (``ChildProcess``) and waits for it with a bound: nothing in these tests
+/// waits forever for a process.
 enum Subprocess {
     struct Outcome: Sendable {
         var status: Int32
@@ -35,53 +36,17 @@ enum Subprocess {
         environment: [String: String]? = nil,
         timeout: Duration = .seconds(120)
     ) async throws -> Outcome {
-        let outputPath = NSTemporaryDirectory() + "keystorm-subprocess-" + UUID().uuidString + ".out"
-        guard FileManager.default.createFile(atPath: outputPath, contents: nil),
-            let output = FileHandle(forWritingAtPath: outputPath)
-        else { throw LiveTestFailure("cannot create \(outputPath)") }
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        try? output.close()
-        let exited = await Self.waitForExit(process, timeout: timeout)
-        if !exited {
-            kill(process.processIdentifier, SIGKILL)
-            _ = await Self.waitForExit(process, timeout: .seconds(30))
+        do {
+            let result = try await ChildProcess.run(executable, arguments, environment: environment, timeout: timeout)
+            return Outcome(status: result.status, output: result.output)
+        } catch let error as ChildProcessError {
+            throw LiveTestFailure(error.description)
         }
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        guard exited else {
-            throw LiveTestFailure(
-                "\(executable) \(arguments.joined(separator: " ")) did not exit within \(timeout); output:\n\(text)"
-            )
-        }
-        return Outcome(status: process.terminationStatus, output: text)
-    }
-
-    /// Polls until `process` has exited or `timeout` passed; `true` when it exited.
-    static func waitForExit(_ process: Process, timeout: Duration) async -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while process.isRunning {
-            if clock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
     }
 
     /// The first executable named `name` on PATH, if any.
     static func onPath(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
+        ChildProcess.onPath(name)
     }
 }
 

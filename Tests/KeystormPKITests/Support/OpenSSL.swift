@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import KeystormSpawn
 
 /// A fresh directory under the system temporary directory, removed with everything in it on deinit.
 final class TemporaryDirectory {
@@ -80,30 +81,22 @@ enum OpenSSL {
         input: String? = nil,
         timeoutSeconds: Int = 30
     ) throws -> CommandResult {
-        let id = UUID().uuidString
-        let outPath = directory.file(".out-\(id)")
-        let errPath = directory.file(".err-\(id)")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["-k", "2", String(timeoutSeconds), Self.executable] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        if let input {
-            let inPath = try directory.write(input, to: ".in-\(id)")
-            process.standardInput = FileHandle(forReadingAtPath: inPath)
-        } else {
-            process.standardInput = FileHandle.nullDevice
-        }
-        try process.run()
-        process.waitUntilExit()
-        return CommandResult(
-            status: process.terminationStatus,
-            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        let child = try ChildProcess(
+            .init(
+                Self.executable,
+                arguments,
+                directory: directory.path,
+                input: input.map { .bytes(Array($0.utf8)) } ?? .null,
+                error: .collected
+            )
         )
+        guard let termination = child.waitBlocking(timeout: .seconds(timeoutSeconds)) else {
+            // As `timeout(1)` reports it: status 124, with what was printed so far.
+            child.signal(SIGKILL)
+            child.waitBlocking(timeout: .seconds(30))
+            return CommandResult(status: 124, stdout: child.output, stderr: child.errorOutput)
+        }
+        return CommandResult(status: termination.status, stdout: child.output, stderr: child.errorOutput)
     }
 
     /// Runs a command that must succeed and returns its standard output.

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import KeystormSpawn
 
 /// One mutual-TLS handshake between `openssl s_server -www` and `openssl s_client` on a random loopback port.
 ///
@@ -74,26 +75,21 @@ struct TLSHandshake {
     }
 }
 
-/// An `openssl` process running in the background under `timeout`, with its output in files.
+/// An `openssl` process running in the background under `timeout`, its output kept in memory.
 final class BackgroundProcess {
-    private let process = Process()
-    private let outPath: String
-    private let errPath: String
+    private let child: ChildProcess
 
     init(arguments: [String], in directory: TemporaryDirectory, timeoutSeconds: Int = 30) throws {
-        let id = UUID().uuidString
-        self.outPath = directory.file(".bg-out-\(id)")
-        self.errPath = directory.file(".bg-err-\(id)")
-        _ = FileManager.default.createFile(atPath: self.outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: self.errPath, contents: nil)
-        self.process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        self.process.arguments = ["-k", "2", String(timeoutSeconds), OpenSSL.executable] + arguments
-        self.process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
-        self.process.standardOutput = FileHandle(forWritingAtPath: self.outPath)
-        self.process.standardError = FileHandle(forWritingAtPath: self.errPath)
-        // A pipe nobody writes to: s_server must not see end-of-file on its standard input.
-        self.process.standardInput = Pipe()
-        try self.process.run()
+        // A standard input held open and empty: s_server must not see end-of-file on it.
+        self.child = try ChildProcess(
+            .init(
+                "/usr/bin/timeout",
+                ["-k", "2", String(timeoutSeconds), OpenSSL.executable] + arguments,
+                directory: directory.path,
+                input: .heldOpen,
+                error: .collected
+            )
+        )
     }
 
     deinit {
@@ -104,8 +100,8 @@ final class BackgroundProcess {
     func waitForOutput(_ marker: String, seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if self.currentOutput.contains(marker) { return true }
-            if !self.process.isRunning { return self.currentOutput.contains(marker) }
+            if self.child.output.contains(marker) { return true }
+            if !self.child.isRunning { return self.child.output.contains(marker) }
             usleep(20_000)
         }
         return false
@@ -113,27 +109,21 @@ final class BackgroundProcess {
 
     /// Waits for the process to exit by itself; `false` when time runs out.
     func waitForExit(seconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while self.process.isRunning, Date() < deadline { usleep(20_000) }
-        return !self.process.isRunning
+        self.child.waitBlocking(timeout: .milliseconds(Int(seconds * 1000))) != nil
     }
 
     /// Terminates the process if it still runs, waits for it, and returns what it printed.
     @discardableResult
     func stop() -> CommandResult {
-        if self.process.isRunning {
-            self.process.terminate()
-            if !self.waitForExit(seconds: 3) { kill(self.process.processIdentifier, SIGKILL) }
+        if self.child.isRunning {
+            self.child.signal(SIGTERM)
+            if !self.waitForExit(seconds: 3) { self.child.signal(SIGKILL) }
         }
-        self.process.waitUntilExit()
+        let termination = self.child.waitBlocking(timeout: .seconds(30))
         return CommandResult(
-            status: self.process.terminationStatus,
-            stdout: self.currentOutput,
-            stderr: (try? String(contentsOfFile: self.errPath, encoding: .utf8)) ?? ""
+            status: termination?.status ?? -1,
+            stdout: self.child.output,
+            stderr: self.child.errorOutput
         )
-    }
-
-    private var currentOutput: String {
-        (try? String(contentsOfFile: self.outPath, encoding: .utf8)) ?? ""
     }
 }
