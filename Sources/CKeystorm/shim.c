@@ -146,6 +146,8 @@ int CKeystorm_peer_source(int fd, uint64_t *high, uint64_t *low) {
 
 int CKeystorm_malloc_trim(size_t pad) { return malloc_trim(pad); }
 
+int CKeystorm_set_thread_name(const char *name) { return pthread_setname_np(pthread_self(), name); }
+
 int CKeystorm_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 
 int CKeystorm_set_nodelay(int fd) {

@@ -58,6 +58,12 @@ final class ConnectionCore: @unchecked Sendable {
     private(set) var remoteAddress = ""
     /// The peer's source while it counts against the per-source handshake limit.
     var source: SourceKey?
+    /// The source had completed a mutual-TLS handshake recently when this connection was accepted.
+    var fromKnownSource = false
+    /// The loop runs the work of this connection's I/O completions at low priority (see
+    /// ``ReactorLoop/enqueueing(atLowPriority:_:)``): over TLS, from an unknown source, until its
+    /// handshake succeeds.
+    var lowPriority = false
     /// Links of the loop's ``HandshakeQueue``s: the queue the core is in (0: none) and its neighbours.
     var handshakeQueueTag: UInt8 = 0
     var handshakeNewer: ConnectionCore?
@@ -94,8 +100,12 @@ final class ConnectionCore: @unchecked Sendable {
         self.tlsContext = tls
         self.receiveOp.fd = fd
         self.sendOp.fd = fd
-        self.receiveOp.onComplete = { result, _ in self.receiveCompleted(result) }
-        self.sendOp.onComplete = { result, _ in self.sendCompleted(result) }
+        self.receiveOp.onComplete = { result, _ in
+            self.loop.enqueueing(atLowPriority: self.lowPriority) { self.receiveCompleted(result) }
+        }
+        self.sendOp.onComplete = { result, _ in
+            self.loop.enqueueing(atLowPriority: self.lowPriority) { self.sendCompleted(result) }
+        }
         var text = [CChar](repeating: 0, count: 64)
         if CKeystorm_peer_address(fd, &text, text.count) == 0 {
             self.remoteAddress = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

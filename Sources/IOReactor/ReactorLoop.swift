@@ -21,6 +21,17 @@ public import Synchronization
 /// runs on the same thread. Jobs enqueued while the loop runs a turn run in that same turn (at most
 /// ``jobRoundsPerTurn`` rounds), so an actor hop costs no extra system call.
 ///
+/// Low-priority jobs wait in a queue of their own: jobs enqueued inside
+/// ``enqueueing(atLowPriority:_:)`` (the server resumes the tasks of connections from sources that
+/// have not authenticated lately that way), and jobs of tasks whose priority is `TaskPriority.low`
+/// or below (a structured child task runs at least at its parent's priority, so the server cannot
+/// use task priorities for its connections). Each turn runs the
+/// other jobs first, then low-priority jobs for ``lowPrioritySlice`` or a third of the time the
+/// other jobs took, whichever is longer (at least one job), then polls for I/O again. A flood's
+/// handshakes then cost the other clients about a slice of delay, not a queue of handshakes, and
+/// low-priority work still gets at least a quarter of a busy loop: a host's first connection
+/// after a restart waits behind known hosts, but is never starved.
+///
 /// Everything that touches the ring runs on the loop thread: the ring is created by it, which
 /// `IORING_SETUP_SINGLE_ISSUER`/`DEFER_TASKRUN` require. Other threads hand work over through a
 /// locked queue and an `eventfd` write (counted in ``Counters/remoteSubmits``).
@@ -37,6 +48,8 @@ public final class ReactorLoop: @unchecked Sendable {
         public let completions = Atomic<UInt64>(0)
         /// Loop turns (one wait for completions each).
         public let turns = Atomic<UInt64>(0)
+        /// Jobs of low-priority tasks run (included in ``jobsRun``).
+        public let lowPriorityJobsRun = Atomic<UInt64>(0)
 
         /// A plain copy of the counters.
         public var snapshot: Snapshot {
@@ -45,7 +58,8 @@ public final class ReactorLoop: @unchecked Sendable {
                 actorJobsRun: self.actorJobsRun.load(ordering: .relaxed),
                 remoteSubmits: self.remoteSubmits.load(ordering: .relaxed),
                 completions: self.completions.load(ordering: .relaxed),
-                turns: self.turns.load(ordering: .relaxed)
+                turns: self.turns.load(ordering: .relaxed),
+                lowPriorityJobsRun: self.lowPriorityJobsRun.load(ordering: .relaxed)
             )
         }
 
@@ -56,6 +70,7 @@ public final class ReactorLoop: @unchecked Sendable {
             public var remoteSubmits: UInt64
             public var completions: UInt64
             public var turns: UInt64
+            public var lowPriorityJobsRun: UInt64
 
             public static func - (lhs: Snapshot, rhs: Snapshot) -> Snapshot {
                 Snapshot(
@@ -63,7 +78,8 @@ public final class ReactorLoop: @unchecked Sendable {
                     actorJobsRun: lhs.actorJobsRun &- rhs.actorJobsRun,
                     remoteSubmits: lhs.remoteSubmits &- rhs.remoteSubmits,
                     completions: lhs.completions &- rhs.completions,
-                    turns: lhs.turns &- rhs.turns
+                    turns: lhs.turns &- rhs.turns,
+                    lowPriorityJobsRun: lhs.lowPriorityJobsRun &- rhs.lowPriorityJobsRun
                 )
             }
         }
@@ -89,6 +105,10 @@ public final class ReactorLoop: @unchecked Sendable {
     /// How many times jobs enqueued during a turn are run again before waiting for I/O.
     public static let jobRoundsPerTurn = 8
 
+    /// How long a turn runs low-priority jobs at least (when it has them) before it polls for
+    /// I/O again: about one full TLS handshake of CPU.
+    public static let lowPrioritySlice: Duration = .milliseconds(1)
+
     /// The index of this loop in its group.
     public let index: Int
     /// The loop's counters.
@@ -110,6 +130,11 @@ public final class ReactorLoop: @unchecked Sendable {
     private let eventFD: Int32
     /// Loop-thread state below.
     private var local: [Work] = []
+    /// Jobs of low-priority tasks, oldest first from ``lowHead``.
+    private var low: [Work] = []
+    private var lowHead = 0
+    /// While positive, task jobs enqueued on the loop thread are low priority.
+    private var lowPriorityDepth = 0
     /// The batch being run; kept to reuse its storage every turn.
     private var running: [Work] = []
     private var timers = TimerHeap()
@@ -219,6 +244,8 @@ public final class ReactorLoop: @unchecked Sendable {
     }
 
     private func threadMain(_ start: ThreadStart) {
+        // Without a name the thread shows the name of the one that created it in `top -H`.
+        _ = CKeystorm_set_thread_name("keystorm-io-\(self.index)")
         CKeystorm_set_current_loop(Unmanaged.passUnretained(self).toOpaque())
         defer { CKeystorm_set_current_loop(nil) }
         do {
@@ -255,9 +282,9 @@ public final class ReactorLoop: @unchecked Sendable {
     private func run() {
         while true {
             self.runJobs()
-            if self.stopping && self.local.isEmpty { return }
+            if self.stopping && self.local.isEmpty && !self.hasLowWork { return }
             var timeout: Int64? = nil
-            if !self.local.isEmpty {
+            if !self.local.isEmpty || self.hasLowWork {
                 timeout = 0
             } else if let deadline = self.timers.nextDeadline() {
                 timeout = max(0, deadline - monotonicNanoseconds())
@@ -279,8 +306,39 @@ public final class ReactorLoop: @unchecked Sendable {
         }
     }
 
-    /// Runs queued jobs; jobs they enqueue run too, up to ``jobRoundsPerTurn`` rounds.
+    private var hasLowWork: Bool { self.lowHead < self.low.count }
+
+    /// Runs queued jobs (see ``runRounds()``), then low-priority jobs for ``lowPrioritySlice`` or
+    /// a third of the time the others took, whichever is longer; at least one per turn.
     private func runJobs() {
+        guard self.hasLowWork else {
+            self.runRounds()
+            return
+        }
+        let start = monotonicNanoseconds()
+        self.runRounds()
+        let budget = max(Self.lowPrioritySlice.nanoseconds, (monotonicNanoseconds() &- start) / 3)
+        let end = monotonicNanoseconds() &+ budget
+        while self.hasLowWork {
+            let work = self.low[self.lowHead]
+            self.lowHead += 1
+            self.counters.lowPriorityJobsRun.add(1, ordering: .relaxed)
+            self.runOne(work)
+            if self.lowHead == self.low.count {
+                self.low.removeAll(keepingCapacity: true)
+                self.lowHead = 0
+            } else if self.lowHead >= 1_024 && self.lowHead * 2 >= self.low.count {
+                self.low.removeFirst(self.lowHead)
+                self.lowHead = 0
+            }
+            // Work the job made runs now.
+            self.runRounds()
+            if monotonicNanoseconds() >= end { return }
+        }
+    }
+
+    /// Runs queued jobs; jobs they enqueue run too, up to ``jobRoundsPerTurn`` rounds.
+    private func runRounds() {
         for _ in 0..<Self.jobRoundsPerTurn {
             if self.remoteAttention.load(ordering: .acquiring) {
                 let (remoteWork, stop) = self.remote.withLock { queue -> ([Work], Bool) in
@@ -291,13 +349,41 @@ public final class ReactorLoop: @unchecked Sendable {
                     return (taken, queue.stopRequested)
                 }
                 if stop { self.stopping = true }
-                if !remoteWork.isEmpty { self.local.append(contentsOf: remoteWork) }
+                for work in remoteWork { self.enqueueLocal(work) }
             }
             if self.local.isEmpty { return }
             swap(&self.running, &self.local)
             for work in self.running { self.runOne(work) }
             self.running.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// Runs `body`; when `low`, the task jobs it enqueues on this loop (the job of a continuation
+    /// it resumes, the first job of a task it starts) wait in the low-priority queue. Loop thread
+    /// only.
+    func enqueueing<T>(atLowPriority low: Bool, _ body: () throws -> T) rethrows -> T {
+        guard low else { return try body() }
+        precondition(self.inEventLoop)
+        self.lowPriorityDepth += 1
+        defer { self.lowPriorityDepth -= 1 }
+        return try body()
+    }
+
+    /// Queues `work` on this thread: a low-priority task job in ``low``, anything else in
+    /// ``local``.
+    @inline(__always)
+    private func enqueueLocal(_ work: Work) {
+        if case .task(let job) = work, self.lowPriorityDepth > 0 || Self.isLowPriority(job.priority) {
+            self.low.append(work)
+        } else {
+            self.local.append(work)
+        }
+    }
+
+    /// `TaskPriority.low` (also `.utility`) and `.background`; not an unspecified priority.
+    @inline(__always)
+    static func isLowPriority(_ priority: JobPriority) -> Bool {
+        priority.rawValue != 0 && priority.rawValue <= TaskPriority.low.rawValue
     }
 
     @inline(__always)
@@ -327,7 +413,7 @@ public final class ReactorLoop: @unchecked Sendable {
     /// Queues work: locally when called on the loop, else through the remote queue and the eventfd.
     func submit(_ work: Work) {
         if self.inEventLoop {
-            self.local.append(work)
+            self.enqueueLocal(work)
             return
         }
         self.counters.remoteSubmits.add(1, ordering: .relaxed)

@@ -235,10 +235,14 @@ public final class ReactorServer: Sendable {
             while let fd = await acceptor.next() {
                 // Unauthenticated connections of one source hold at most `perSource` handshakes.
                 let source = SourceKey(fd: fd)
-                if let source, !self.sources.reserve(source, limit: perSource) {
-                    self.counters.refusedPerSource.add(1, ordering: .relaxed)
-                    _ = Glibc.close(fd)
-                    continue
+                var known = false
+                if let source {
+                    guard case .admitted(let isKnown) = self.sources.admit(source, limit: perSource) else {
+                        self.counters.refusedPerSource.add(1, ordering: .relaxed)
+                        _ = Glibc.close(fd)
+                        continue
+                    }
+                    known = isKnown
                 }
                 // At the connection limit or with the loop's handshake share full, a handshaking
                 // connection of this loop makes room (the oldest that sent nothing, else one of
@@ -269,12 +273,20 @@ public final class ReactorServer: Sendable {
                 let underPressure = state.handshakes.count * 2 >= share
                 let core = ConnectionCore(loop: loop, fd: fd, limits: underPressure ? pressedLimits : limits, tls: tls)
                 core.source = source
+                core.fromKnownSource = known
                 state.handshakes.append(core)
                 core.onFirstBytes = { [unowned core] in state.handshakes.promote(core) }
                 state.connections[ObjectIdentifier(core)] = core
                 if state.draining { core.beginDrain() }
-                group.addTask {
-                    await self.serve(core, state: state, handler: handler)
+                // Over TLS, a connection from a source that has not completed a handshake lately
+                // runs at low priority until its own handshake succeeds: the loop runs its work
+                // after the known sources' (see SourceTable and ReactorLoop.runJobs).
+                core.lowPriority = tls != nil && !known
+                if core.lowPriority { self.counters.lowPriorityConnections.add(1, ordering: .relaxed) }
+                loop.enqueueing(atLowPriority: core.lowPriority) {
+                    group.addTask {
+                        await self.serve(core, state: state, handler: handler)
+                    }
                 }
             }
             // Accepting stopped (shutdown): give handlers the grace period, then cancel them.
@@ -298,6 +310,8 @@ public final class ReactorServer: Sendable {
             do {
                 do {
                     try await core.handshake()
+                    core.lowPriority = false
+                    if core.tls != nil, let source = core.source { self.sources.authenticated(source) }
                     self.handshakeEnded(core, state: state)
                     self.counters.handshakeSucceeded(resumed: core.tls?.sessionReused ?? false)
                 } catch {

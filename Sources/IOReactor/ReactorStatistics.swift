@@ -26,6 +26,9 @@ public struct ReactorStatistics: Hashable, Sendable {
     /// Handshaking connections evicted to make room for a newer connection (the handshake budget
     /// or the connection limit was full).
     public var evictedHandshakes: Int
+    /// Connections accepted at low priority: over TLS, from a source that had not completed a
+    /// handshake lately (see ``ReactorServer``).
+    public var lowPriorityConnections: Int = 0
     /// Times the server gave freed heap memory back to the kernel after connections closed.
     public var memoryTrims: Int = 0
     /// Handshakes that completed with a full TLS handshake (or without TLS).
@@ -47,6 +50,7 @@ final class ReactorCounters: Sendable {
     let accepted = Atomic<Int>(0)
     let refusedPerSource = Atomic<Int>(0)
     let evicted = Atomic<Int>(0)
+    let lowPriorityConnections = Atomic<Int>(0)
     let fullHandshakes = Atomic<Int>(0)
     let resumedHandshakes = Atomic<Int>(0)
     let refusedHandshakes = Atomic<Int>(0)
@@ -80,6 +84,7 @@ final class ReactorCounters: Sendable {
             activeConnections: active,
             refusedPerSource: self.refusedPerSource.load(ordering: .relaxed),
             evictedHandshakes: self.evicted.load(ordering: .relaxed),
+            lowPriorityConnections: self.lowPriorityConnections.load(ordering: .relaxed),
             fullHandshakes: self.fullHandshakes.load(ordering: .relaxed),
             resumedHandshakes: self.resumedHandshakes.load(ordering: .relaxed),
             handshakeFailuresRefused: self.refusedHandshakes.load(ordering: .relaxed),

@@ -103,4 +103,16 @@ struct PinnedExecutionTests {
         #expect(log.offLoop.load(ordering: .relaxed) == 0)
         #expect(log.threads.withLock { $0.count } == 1)
     }
+
+    @Test("loop threads are named keystorm-io-N, as top -H and ps -L show them")
+    func loopThreadNames() async throws {
+        try await withServer(backend: .automatic, tls: nil) { (server: ReactorServer) in
+            for loop in server.loops {
+                let name = await Task(executorPreference: loop) {
+                    (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+                }.value
+                #expect(name.trimmingCharacters(in: .whitespacesAndNewlines) == "keystorm-io-\(loop.index)")
+            }
+        }
+    }
 }

@@ -109,6 +109,9 @@ extension LiveServerTests {
                 #expect(delta("keystorm_connections_total", ["result": "served"]) == 4)
                 #expect(delta("keystorm_tls_handshakes_total") == 4)
                 #expect(delta("keystorm_connections_accepted_total") >= 4)
+                // The first came from a source with no completed handshake yet (low priority);
+                // the other three from a source known by then.
+                #expect(delta("keystorm_connections_low_priority_total") == 1)
                 // The key cache answered at least the second Get; the key was wrapped by the Local provider.
                 #expect(delta("keystorm_key_cache_hits_total") >= 1)
                 #expect(after.value("keystorm_key_cache_entries") >= 1)

@@ -16,7 +16,11 @@
 # Prints the Get loop's failures and p99 in both phases. Loopback only; bounded in time.
 #
 #   KEYSTORM_BIN=.build-release/release/keystorm KEYSTORM_LOAD_BIN=.build-release/release/keystorm-load \
-#     [ATTACKER_NICE=19] Tuning/scripts/flood-getloop.sh [SECONDS] [FACTOR]
+#     [ATTACKER_NICE=19] [SERVER_CPUS=0 CLIENT_CPUS=1 ATTACKER_CPUS=1] \
+#     Tuning/scripts/flood-getloop.sh [SECONDS] [FACTOR]
+# SERVER_CPUS, CLIENT_CPUS and ATTACKER_CPUS pin the server, the Get loop and the attacker to CPUs
+# (taskset lists): the server on a core of its own is closer to separate machines, where the
+# server's work on the flood cannot take CPU from the measured client.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -28,6 +32,13 @@ limit=${MAX_CONNECTIONS:-10000}
 # The attacker's CPU priority: 0 shares the cores equally with the server and the Get loop; 19
 # stands in for an attacker on another machine (it then gets only what the others leave).
 attacker_nice=${ATTACKER_NICE:-0}
+# Command prefixes that pin to CPUs (taskset execs the command, so $! stays the process's pid).
+server_pin=()
+client_pin=()
+attacker_pin=()
+[ -n "${SERVER_CPUS:-}" ] && server_pin=(taskset -c "$SERVER_CPUS")
+[ -n "${CLIENT_CPUS:-}" ] && client_pin=(taskset -c "$CLIENT_CPUS")
+[ -n "${ATTACKER_CPUS:-}" ] && attacker_pin=(taskset -c "$ATTACKER_CPUS")
 work=$(mktemp -d /tmp/keystorm-flood-XXXXXX)
 port=$((20000 + RANDOM % 20000))
 ulimit -n 65536 || true
@@ -35,7 +46,7 @@ cleanup() { kill "${flood_pids[@]:-}" 2>/dev/null || true; kill "$server" 2>/dev
 flood_pids=()
 trap cleanup EXIT
 
-"$bin" serve --data-dir "$work/data" --listen "127.0.0.1:$port" --admin-listen off --max-connections "$limit" >"$work/serve.log" 2>&1 &
+"${server_pin[@]}" "$bin" serve --data-dir "$work/data" --listen "127.0.0.1:$port" --admin-listen off --max-connections "$limit" >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 600); do
     [ -f "$work/data/clients/default/keystorm-test-client.key" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
@@ -44,7 +55,7 @@ done
 d="$work/data"
 tls=(--target "127.0.0.1:$port" --ca "$d/tls/server-ca.pem" --cert "$d/clients/default/keystorm-test-client.pem" --key "$d/clients/default/keystorm-test-client.key")
 getloop() {
-    "$load" bootstorm "${tls[@]}" --hosts 50 --keys-per-host 4 --connection-per-op --concurrency 4 \
+    "${client_pin[@]}" "$load" bootstorm "${tls[@]}" --hosts 50 --keys-per-host 4 --connection-per-op --concurrency 4 \
         --uids-file "$work/uids" --duration "$secs" --quiet --json "$1" >"$1.out" 2>&1 || true
 }
 summary() {
@@ -63,9 +74,9 @@ summary "$work/baseline.json" baseline
 
 per=$(( (limit * factor) / 2 ))
 echo "flooding: $per idle TCP + $per half handshakes (${factor}x max-connections $limit), from 100 sources"
-nice -n "$attacker_nice" python3 Tuning/scripts/flood-memory.py "$server" "$port" --kind tcp --connections "$per" --rounds 1000 --hold 0 --settle 0 --sources 100 >"$work/flood-tcp.log" 2>&1 &
+"${attacker_pin[@]}" nice -n "$attacker_nice" python3 Tuning/scripts/flood-memory.py "$server" "$port" --kind tcp --connections "$per" --rounds 1000 --hold 0 --settle 0 --sources 100 >"$work/flood-tcp.log" 2>&1 &
 flood_pids+=($!)
-nice -n "$attacker_nice" python3 Tuning/scripts/flood-memory.py "$server" "$port" --kind hello --connections "$per" --rounds 1000 --hold 0 --settle 0 --sources 100 >"$work/flood-hello.log" 2>&1 &
+"${attacker_pin[@]}" nice -n "$attacker_nice" python3 Tuning/scripts/flood-memory.py "$server" "$port" --kind hello --connections "$per" --rounds 1000 --hold 0 --settle 0 --sources 100 >"$work/flood-hello.log" 2>&1 &
 flood_pids+=($!)
 sleep 5
 getloop "$work/flood.json"

@@ -71,6 +71,9 @@ int CKeystorm_set_nodelay(int fd);
 /// memory was released.
 int CKeystorm_malloc_trim(size_t pad);
 
+/// Names the calling thread (at most 15 bytes are kept), as `top -H` and `ps -L` show it.
+int CKeystorm_set_thread_name(const char *name);
+
 // MARK: - OpenSSL macro wrappers
 
 long CKeystorm_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);

@@ -50,6 +50,7 @@ enum KeystormMetrics {
 /// | `keystorm_connections_accepted_total` | counter | |
 /// | `keystorm_connections_refused_total` | counter | `reason`: `limit`, `per-source` (handshakes of one source) |
 /// | `keystorm_connections_evicted_total` | counter | handshaking connections evicted for newer ones |
+/// | `keystorm_connections_low_priority_total` | counter | connections accepted at low priority (source not known) |
 /// | `keystorm_memory_trims_total` | counter | times freed heap memory was given back after connections closed |
 /// | `keystorm_connections_active` | gauge | connections open in the reactor (handshaking or served) |
 /// | `keystorm_tls_handshakes_total` | counter | `result`: `full`, `resumed` |
@@ -96,6 +97,7 @@ final class ServeMetrics: Sendable {
         self.fold("keystorm_connections_refused_total", [("reason", "limit")], reactor.refused)
         self.fold("keystorm_connections_refused_total", [("reason", "per-source")], reactor.refusedPerSource)
         self.fold("keystorm_connections_evicted_total", [], reactor.evictedHandshakes)
+        self.fold("keystorm_connections_low_priority_total", [], reactor.lowPriorityConnections)
         self.fold("keystorm_memory_trims_total", [], reactor.memoryTrims)
         self.fold("keystorm_tls_handshakes_total", [("result", "full")], reactor.fullHandshakes)
         self.fold("keystorm_tls_handshakes_total", [("result", "resumed")], reactor.resumedHandshakes)
