@@ -176,7 +176,7 @@ let package = Package(
             name: "KeystormIntegrationTests",
             dependencies: [
                 "keystorm", "keystorm-load", "KeyProtectEmulator", "KeystormTestSupport", "KeystormSpawn", "KMIPModel",
-                "KMIPCodec", "CKeystorm",
+                "KMIPCodec", "CKeystorm", "RootKeys",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -11,6 +11,7 @@
 
 import Foundation
 import Logging
+import RootKeys
 import Testing
 
 @testable import keystorm
@@ -91,6 +92,27 @@ struct ServeLoggingTests {
         #expect(throws: SettingsError.self) { try LogSettings(resolver, format: "xml") }
         #expect(throws: SettingsError.self) { try LogSettings(resolver, level: "loud") }
         #expect(LogSettings().format == .json && "\(LogSettings().level)" == "info")
+    }
+
+    @Test("keyprotect.outage-max-cooldown: from 1s to 1h, else an error that names the setting")
+    func outageCooldownBounds() throws {
+        var resolver = try SettingsResolver(
+            configPath: nil,
+            environment: [
+                "KEYSTORM_KEYPROTECT_URL": "https://kms.example", "KEYSTORM_KEYPROTECT_INSTANCE_ID": "instance",
+                "KEYSTORM_KEYPROTECT_API_KEY": "not-a-real-key",
+            ]
+        )
+        #expect(try KeyProtectSettings(resolver).configuration.outageMaxCooldown == .seconds(10))
+        for (value, accepted) in [("1s", true), ("1h", true), ("0.5", false), ("2h", false), ("100000000000", false)] {
+            resolver.environment["KEYSTORM_KEYPROTECT_OUTAGE_MAX_COOLDOWN"] = value
+            if accepted {
+                #expect(try KeyProtectSettings(resolver).configuration.outageMaxCooldown > .zero, "\(value)")
+            } else {
+                let error = #expect(throws: SettingsError.self, "\(value)") { try KeyProtectSettings(resolver) }
+                #expect(error.map { "\($0)".contains("keyprotect.outage-max-cooldown") } == true, "\(value)")
+            }
+        }
     }
 
     @Test("OpenSSL error stacks become their first reason")

@@ -96,8 +96,10 @@ struct KeyProtectSettings {
         }
         configuration.outageThreshold = outageThreshold
         if let cooldown = try RootKeyServiceFactory.duration(settings, "keyprotect.outage-max-cooldown") {
-            guard cooldown >= .seconds(1) else {
-                throw SettingsError("'keyprotect.outage-max-cooldown' must be at least 1s")
+            // Also the longest Keystorm takes to notice that Key Protect is back: more than an hour
+            // of failed unwraps after an outage ended is never what an operator wants.
+            guard cooldown >= .seconds(1), cooldown <= .seconds(3_600) else {
+                throw SettingsError("'keyprotect.outage-max-cooldown' must be from 1s to 1h, not \(cooldown)")
             }
             configuration.outageMaxCooldown = cooldown
         }
