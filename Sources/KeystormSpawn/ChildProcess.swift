@@ -257,9 +257,7 @@ public final class ChildProcess: Sendable {
         guard let termination = await child.wait(timeout: timeout) else {
             child.signal(SIGKILL)
             await child.wait(timeout: .seconds(30))
-            throw ChildProcessError(
-                "\(child.configuration.commandLine) did not exit within \(timeout); output:\n\(child.output)"
-            )
+            throw child.timedOut(timeout)
         }
         return Result(termination: termination, output: child.output)
     }
@@ -279,11 +277,14 @@ public final class ChildProcess: Sendable {
         guard let termination = child.waitBlocking(timeout: timeout) else {
             child.signal(SIGKILL)
             child.waitBlocking(timeout: .seconds(30))
-            throw ChildProcessError(
-                "\(child.configuration.commandLine) did not exit within \(timeout); output:\n\(child.output)"
-            )
+            throw child.timedOut(timeout)
         }
         return Result(termination: termination, output: child.output)
+    }
+
+    /// The error of a run that outlived `timeout`, with what the child printed.
+    private func timedOut(_ timeout: Duration) -> ChildProcessError {
+        ChildProcessError("\(self.configuration.commandLine) did not exit within \(timeout); output:\n\(self.output)")
     }
 
     /// The first executable file named `name` in a directory of `PATH`.

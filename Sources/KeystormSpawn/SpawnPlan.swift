@@ -69,20 +69,21 @@ struct SpawnPlan: ~Copyable {
     }
 
     private mutating func planOutput() throws {
-        switch self.configuration.output {
-        case .null:
-            self.sources.append(.open("/dev/null", O_WRONLY))
-        case .file(let path):
-            self.sources.append(.descriptor(try self.openFile(path, O_WRONLY | O_CREAT | O_APPEND)))
-        case .collected:
-            let (read, write) = try self.pipe()
-            self.sources.append(.descriptor(write))
-            self.readers.append((read, false))
-        }
+        try self.planWritable(self.configuration.output, isError: false)
     }
 
     private mutating func planError() throws {
         switch self.configuration.error {
+        case .null: try self.planWritable(.null, isError: true)
+        case .file(let path): try self.planWritable(.file(path), isError: true)
+        case .collected: try self.planWritable(.collected, isError: true)
+        case .withOutput: self.sources.append(.sameAsOutput)
+        }
+    }
+
+    /// Standard output or standard error going to `destination`.
+    private mutating func planWritable(_ destination: ChildProcess.Output, isError: Bool) throws {
+        switch destination {
         case .null:
             self.sources.append(.open("/dev/null", O_WRONLY))
         case .file(let path):
@@ -90,9 +91,7 @@ struct SpawnPlan: ~Copyable {
         case .collected:
             let (read, write) = try self.pipe()
             self.sources.append(.descriptor(write))
-            self.readers.append((read, true))
-        case .withOutput:
-            self.sources.append(.sameAsOutput)
+            self.readers.append((read, isError))
         }
     }
 

@@ -42,6 +42,25 @@ struct FloodTests {
         return client
     }
 
+    /// `count` talking clients from `source(index)`, opened one at a time, each given time to be
+    /// read (to count as talking): otherwise the newest, still silent, arrivals would be evicted
+    /// first whatever the policy.
+    static func talkingClients(
+        port: Int,
+        count: Int,
+        source: @escaping @Sendable (Int) -> String?
+    ) async throws -> UncheckedBox<[BlockingClient]> {
+        try await onThread {
+            UncheckedBox(
+                try (0..<count).map {
+                    let client = try Self.talkingClient(port: port, source: source($0))
+                    usleep(30_000)
+                    return client
+                }
+            )
+        }
+    }
+
     @Test(
         "idle connections that never handshake cannot lock out or evict clients with a certificate",
         .timeLimit(.minutes(1)),
@@ -139,17 +158,7 @@ struct FloodTests {
             // sources opens talking connections (the start of a ClientHello), three times the budget.
             let victim = try await onThread { UncheckedBox(try Self.talkingClient(port: port, source: "127.0.0.9")) }
             #expect(try await eventually { server.statistics.accepted >= 1 })
-            let flood = try await onThread { () throws -> UncheckedBox<[BlockingClient]> in
-                // One at a time, each given time to be read (to count as talking): otherwise the
-                // newest, still silent, arrivals would be evicted first and spare the victim anyway.
-                UncheckedBox(
-                    try (0..<24).map {
-                        let client = try Self.talkingClient(port: port, source: "127.0.0.\(2 + $0 % 2)")
-                        usleep(30_000)
-                        return client
-                    }
-                )
-            }
+            let flood = try await Self.talkingClients(port: port, count: 24) { "127.0.0.\(2 + $0 % 2)" }
             #expect(try await eventually { server.statistics.accepted >= 25 })
             #expect(try await eventually { flood.value.filter(\.closedByPeer).count >= 24 - 7 })
             // Oldest-first alone would have evicted the victim with the first newcomer.

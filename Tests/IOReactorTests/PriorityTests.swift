@@ -114,26 +114,10 @@ struct PriorityTests {
             #expect(server.statistics.lowPriorityConnections == 1)
             // Three handshakes in progress from the now known 127.0.0.1, then twice as many
             // from five unknown sources, one at a time so that each is read (talking).
-            let known = try await onThread { () throws -> UncheckedBox<[BlockingClient]> in
-                UncheckedBox(
-                    try (0..<3).map { _ in
-                        let client = try FloodTests.talkingClient(port: port, source: nil)
-                        usleep(30_000)
-                        return client
-                    }
-                )
-            }
+            let known = try await FloodTests.talkingClients(port: port, count: 3) { _ in nil }
             #expect(try await eventually { server.statistics.accepted >= 4 })
             #expect(server.statistics.lowPriorityConnections == 1)
-            let flood = try await onThread { () throws -> UncheckedBox<[BlockingClient]> in
-                UncheckedBox(
-                    try (0..<10).map {
-                        let client = try FloodTests.talkingClient(port: port, source: "127.0.0.\(2 + $0 % 5)")
-                        usleep(30_000)
-                        return client
-                    }
-                )
-            }
+            let flood = try await FloodTests.talkingClients(port: port, count: 10) { "127.0.0.\(2 + $0 % 5)" }
             #expect(try await eventually { server.statistics.accepted >= 14 })
             #expect(server.statistics.lowPriorityConnections == 11)
             // Their first jobs and the jobs their bytes woke ran in the loop's low-priority queue.

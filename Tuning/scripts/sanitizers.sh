@@ -22,7 +22,6 @@
 #
 # Under thread, tsan-mutex.c (built here) is preloaded into the test process: it shows TSan the
 # contended paths of Synchronization's Mutex, which TSan cannot see on its own (see that file).
-# Under address, asan-suppressions.txt suppresses one over-read inside the toolchain's Foundation.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -33,7 +32,7 @@ scratch=".build-$kind"
 log="$scratch/sanitizer-$kind.log"
 mkdir -p "$scratch"
 export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1 second_deadlock_stack=1"}
-export ASAN_OPTIONS=${ASAN_OPTIONS:-"detect_leaks=0 halt_on_error=1 suppressions=$PWD/Tuning/scripts/asan-suppressions.txt"}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-"detect_leaks=0 halt_on_error=1"}
 echo "== swift build --build-tests --sanitize=$kind ($scratch)"
 if ! swift build --build-tests --scratch-path "$scratch" --sanitize="$kind" >"$scratch/build.log" 2>&1; then
     grep -E "error:" "$scratch/build.log" | head -n 20
@@ -51,6 +50,6 @@ set +e
 LD_PRELOAD="$preload" swift test --skip-build --scratch-path "$scratch" --sanitize="$kind" --filter "$filter" >"$log" 2>&1
 code=$?
 set -e
-grep -E "^(✔|✘) Test run|Executed .* tests|ThreadSanitizer|AddressSanitizer|SUMMARY" "$log" | sort | uniq -c | tail -n 20
+grep -E "^(✔|✘|━) Test run|Executed .* tests|ThreadSanitizer|AddressSanitizer|SUMMARY" "$log" | sort | uniq -c | tail -n 20
 echo "exit $code"
 exit $code
