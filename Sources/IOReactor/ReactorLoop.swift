@@ -25,12 +25,12 @@ public import Synchronization
 /// ``enqueueing(atLowPriority:_:)`` (the server resumes the tasks of connections from sources that
 /// have not authenticated lately that way), and jobs of tasks whose priority is `TaskPriority.low`
 /// or below (a structured child task runs at least at its parent's priority, so the server cannot
-/// use task priorities for its connections). Each turn runs the
-/// other jobs first, then low-priority jobs for ``lowPrioritySlice`` or a third of the time the
-/// other jobs took, whichever is longer (at least one job), then polls for I/O again. A flood's
-/// handshakes then cost the other clients about a slice of delay, not a queue of handshakes, and
-/// low-priority work still gets at least a quarter of a busy loop: a host's first connection
-/// after a restart waits behind known hosts, but is never starved.
+/// use task priorities for its connections). Each turn runs the other jobs first, then
+/// low-priority jobs for ``lowPrioritySlice`` or a third of the time the other jobs took,
+/// whichever is longer (at least one job), then polls for I/O again. A flood's handshakes then
+/// cost the other clients about a slice of delay, not a queue of handshakes, and low-priority work
+/// still gets at least a quarter of a busy loop: a host's first connection after a restart waits
+/// behind known hosts, but is never starved.
 ///
 /// Everything that touches the ring runs on the loop thread: the ring is created by it, which
 /// `IORING_SETUP_SINGLE_ISSUER`/`DEFER_TASKRUN` require. Other threads hand work over through a
@@ -48,7 +48,7 @@ public final class ReactorLoop: @unchecked Sendable {
         public let completions = Atomic<UInt64>(0)
         /// Loop turns (one wait for completions each).
         public let turns = Atomic<UInt64>(0)
-        /// Jobs of low-priority tasks run (included in ``jobsRun``).
+        /// Low-priority jobs run (included in ``jobsRun``).
         public let lowPriorityJobsRun = Atomic<UInt64>(0)
 
         /// A plain copy of the counters.
@@ -130,7 +130,7 @@ public final class ReactorLoop: @unchecked Sendable {
     private let eventFD: Int32
     /// Loop-thread state below.
     private var local: [Work] = []
-    /// Jobs of low-priority tasks, oldest first from ``lowHead``.
+    /// Low-priority task jobs, oldest first from ``lowHead``.
     private var low: [Work] = []
     private var lowHead = 0
     /// While positive, task jobs enqueued on the loop thread are low priority.
