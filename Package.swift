@@ -30,6 +30,13 @@ let package = Package(
         .library(name: "KMIPServer", targets: ["KMIPServer"]),
         .library(name: "KeystormTestSupport", targets: ["KeystormTestSupport"]),
     ],
+    traits: [
+        .trait(
+            name: "PostgreSQL",
+            description: "The PostgreSQL key store (postgres-nio), for several nodes sharing one database."
+        ),
+        .default(enabledTraits: ["PostgreSQL"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,6 +52,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // TTLV wire format: no dependencies, no Foundation, no I/O.
@@ -54,7 +62,11 @@ let package = Package(
         // Tenants, client rules and managed objects (key material only wrapped); SQLite and PostgreSQL.
         .target(
             name: "KeyStore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Root-key services (Local, Key Protect, PKCS#11), unwrap batching and the key cache. No KMIP.
@@ -124,7 +136,10 @@ let package = Package(
         .testTarget(name: "KMIPCodecTests", dependencies: ["KMIPCodec"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KeyStoreTests",
-            dependencies: ["KeyStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "KeyStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+            ],
             swiftSettings: swiftSettings
         ),
         // Child processes for tests and benchmarks (openssl, the emulator, keystorm serve) with

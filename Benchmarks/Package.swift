@@ -19,7 +19,7 @@ let package = Package(
     ],
     dependencies: [
         // Named so that the products below resolve whatever the checkout's folder is called.
-        .package(name: "Keystorm", path: ".."),
+        .package(name: "Keystorm", path: "..", traits: []),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [

@@ -40,6 +40,9 @@ public protocol KeyStore: Sendable {
     func removeClient(id: String) async throws -> Bool
     /// Every rule, or those of one tenant.
     func clients(tenantID: String?) async throws -> [ClientRule]
+    /// The rules whose fingerprint is `fingerprint` (a pinned certificate's or a CA's), of any
+    /// tenant, ordered by id: what the TLS layer looks up for a presented certificate chain.
+    func clients(fingerprint: String) async throws -> [ClientRule]
 
     // MARK: Managed objects
 

@@ -46,6 +46,9 @@ final class RecordingKeyStore: KeyStore {
     func addClient(_ client: ClientRule) async throws { try await self.base.addClient(client) }
     func removeClient(id: String) async throws -> Bool { try await self.base.removeClient(id: id) }
     func clients(tenantID: String?) async throws -> [ClientRule] { try await self.base.clients(tenantID: tenantID) }
+    func clients(fingerprint: String) async throws -> [ClientRule] {
+        try await self.base.clients(fingerprint: fingerprint)
+    }
     func insert(_ object: StoredObject) async throws { try await self.base.insert(object) }
 
     func object(tenantID: String, uniqueIdentifier: String) async throws -> StoredObject? {

@@ -12,13 +12,13 @@
 import KeyStore
 import Testing
 
-@Suite("SQLiteKeyStore listings")
-struct SQLiteKeyStoreQueryTests {
+@Suite("KeyStore listings")
+struct KeyStoreQueryTests {
     /// Tenant "a": k0...k9 created at 100...109; even ones Symmetric Keys (2), odd ones Secret
     /// Data (7); states cycle Pre-Active, Active, Deactivated; k3 and k6 are named "boot";
     /// wrapped under root-key version (index % 3) + 1. Tenant "b" has one Active Symmetric Key.
-    private func withPopulatedStore(_ body: (SQLiteKeyStore) async throws -> Void) async throws {
-        try await withTemporaryStore { store, _ in
+    private func withPopulatedStore(_ backend: StoreBackend, _ body: (any KeyStore) async throws -> Void) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             try await store.createTenant(Sample.tenant("b"))
             // Inserted out of creation order: listings follow created_at, not insertion.
@@ -40,20 +40,22 @@ struct SQLiteKeyStoreQueryTests {
         }
     }
 
-    private func uids(_ store: SQLiteKeyStore, _ query: ObjectQuery) async throws -> [String] {
+    private func uids(_ store: any KeyStore, _ query: ObjectQuery) async throws -> [String] {
         try await store.objects(tenantID: "a", matching: query).objects.map(\.uniqueIdentifier)
     }
 
-    @Test func everythingIsListedInCreationOrder() async throws {
-        try await withPopulatedStore { store async throws in
+    @Test(arguments: StoreBackend.available)
+    func everythingIsListedInCreationOrder(backend: StoreBackend) async throws {
+        try await withPopulatedStore(backend) { store async throws in
             let page = try await store.objects(tenantID: "a", matching: ObjectQuery())
             #expect(page.totalMatches == 10)
             #expect(page.objects.map(\.uniqueIdentifier) == (0..<10).map { "k\($0)" })
         }
     }
 
-    @Test func filtersApplyAndCombine() async throws {
-        try await withPopulatedStore { store async throws in
+    @Test(arguments: StoreBackend.available)
+    func filtersApplyAndCombine(backend: StoreBackend) async throws {
+        try await withPopulatedStore(backend) { store async throws in
             #expect(try await self.uids(store, ObjectQuery(objectType: 7)) == ["k1", "k3", "k5", "k7", "k9"])
             #expect(try await self.uids(store, ObjectQuery(states: [2])) == ["k1", "k4", "k7"])
             #expect(
@@ -73,8 +75,9 @@ struct SQLiteKeyStoreQueryTests {
         }
     }
 
-    @Test func offsetAndLimitPageThroughTotalMatches() async throws {
-        try await withPopulatedStore { store async throws in
+    @Test(arguments: StoreBackend.available)
+    func offsetAndLimitPageThroughTotalMatches(backend: StoreBackend) async throws {
+        try await withPopulatedStore(backend) { store async throws in
             let query = ObjectQuery(objectType: 2, offset: 1, limit: 2)
             let page = try await store.objects(tenantID: "a", matching: query)
             #expect(page.totalMatches == 5)
@@ -94,15 +97,17 @@ struct SQLiteKeyStoreQueryTests {
         }
     }
 
-    @Test func listedObjectsCarryTheirNames() async throws {
-        try await withPopulatedStore { store async throws in
+    @Test(arguments: StoreBackend.available)
+    func listedObjectsCarryTheirNames(backend: StoreBackend) async throws {
+        try await withPopulatedStore(backend) { store async throws in
             let page = try await store.objects(tenantID: "a", matching: ObjectQuery(name: "boot"))
             #expect(page.objects.map(\.names) == [["boot", "k3"], ["boot", "k6"]])
         }
     }
 
-    @Test func rewrapListsOlderVersionsOnlyUpToTheLimit() async throws {
-        try await withPopulatedStore { store async throws in
+    @Test(arguments: StoreBackend.available)
+    func rewrapListsOlderVersionsOnlyUpToTheLimit(backend: StoreBackend) async throws {
+        try await withPopulatedStore(backend) { store async throws in
             try await store.insert(Sample.object(tenantID: "a", uid: "destroyed", state: 5, rootKeyVersion: nil))
             // Versions: k0 1, k1 2, k2 3, k3 1, k4 2, k5 3, k6 1, k7 2, k8 3, k9 1.
             let belowTwo = try await store.objectsNeedingRewrap(tenantID: "a", currentVersion: 2, limit: 100)

@@ -12,10 +12,11 @@
 import KeyStore
 import Testing
 
-@Suite("SQLiteKeyStore objects")
-struct SQLiteKeyStoreObjectTests {
-    @Test func objectRoundTripsWithNamesAttributesAndWrappedKey() async throws {
-        try await withTemporaryStore { store, _ in
+@Suite("KeyStore objects")
+struct KeyStoreObjectTests {
+    @Test(arguments: StoreBackend.available)
+    func objectRoundTripsWithNamesAttributesAndWrappedKey(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             let object = Sample.object(tenantID: "a", uid: "k1", names: ["vm-disk", "x-vcenter", "vm-disk-2"])
             try await store.insert(object)
@@ -24,8 +25,9 @@ struct SQLiteKeyStoreObjectTests {
         }
     }
 
-    @Test func emptyAttributesAndDestroyedMaterialRoundTrip() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func emptyAttributesAndDestroyedMaterialRoundTrip(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             var destroyed = Sample.object(tenantID: "a", uid: "gone", state: 5, rootKeyVersion: nil)
             destroyed.attributes = []
@@ -38,8 +40,9 @@ struct SQLiteKeyStoreObjectTests {
         }
     }
 
-    @Test func duplicateInsertIsAlreadyExistsWithinATenantOnly() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func duplicateInsertIsAlreadyExistsWithinATenantOnly(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             try await store.createTenant(Sample.tenant("b"))
             try await store.insert(Sample.object(tenantID: "a", uid: "k1", names: ["n"]))
@@ -52,14 +55,16 @@ struct SQLiteKeyStoreObjectTests {
         }
     }
 
-    @Test func insertIntoAnUnknownTenantIsNotFound() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func insertIntoAnUnknownTenantIsNotFound(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             await expectKeyStoreError(.notFound) { try await store.insert(Sample.object(tenantID: "ghost", uid: "k1")) }
         }
     }
 
-    @Test func updateReplacesContentAndBumpsTheRevision() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func updateReplacesContentAndBumpsTheRevision(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             let original = Sample.object(tenantID: "a", uid: "k1", state: 1, names: ["old"])
             try await store.insert(original)
@@ -88,8 +93,9 @@ struct SQLiteKeyStoreObjectTests {
         }
     }
 
-    @Test func staleRevisionIsAConflictAndChangesNothing() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func staleRevisionIsAConflictAndChangesNothing(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             let original = Sample.object(tenantID: "a", uid: "k1", state: 1)
             try await store.insert(original)
@@ -108,9 +114,9 @@ struct SQLiteKeyStoreObjectTests {
         }
     }
 
-    @Test(arguments: [true, false])
-    func concurrentUpdatesFromOneRevisionLetExactlyOneWin(groupCommit: Bool) async throws {
-        try await withTemporaryStore(configuration: .init(groupCommit: groupCommit)) { store, _ in
+    @Test(arguments: StoreBackend.availableWithWriteModes)
+    func concurrentUpdatesFromOneRevisionLetExactlyOneWin(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             try await store.insert(Sample.object(tenantID: "a", uid: "k1", state: 1))
             let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -134,8 +140,9 @@ struct SQLiteKeyStoreObjectTests {
         }
     }
 
-    @Test func updatingAMissingObjectIsNotFound() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func updatingAMissingObjectIsNotFound(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             await expectKeyStoreError(.notFound) {
                 try await store.update(Sample.object(tenantID: "a", uid: "nope"), expectedRevision: 0)
@@ -143,8 +150,9 @@ struct SQLiteKeyStoreObjectTests {
         }
     }
 
-    @Test func objectsOfTenantAAreInvisibleToTenantB() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func objectsOfTenantAAreInvisibleToTenantB(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             try await store.createTenant(Sample.tenant("b"))
             let secret = Sample.object(tenantID: "a", uid: "k1", names: ["shared-name"])
@@ -166,9 +174,9 @@ struct SQLiteKeyStoreObjectTests {
         }
     }
 
-    @Test(arguments: [true, false])
-    func concurrentInsertsFromFiftyTasksAreAllPresent(groupCommit: Bool) async throws {
-        try await withTemporaryStore(configuration: .init(groupCommit: groupCommit)) { store, _ in
+    @Test(arguments: StoreBackend.availableWithWriteModes)
+    func concurrentInsertsFromFiftyTasksAreAllPresent(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<50 {

@@ -12,10 +12,11 @@
 import KeyStore
 import Testing
 
-@Suite("SQLiteKeyStore tenants and client rules")
-struct SQLiteKeyStoreTenantTests {
-    @Test func tenantsAreCreatedReadListedAndUpdated() async throws {
-        try await withTemporaryStore { store, _ in
+@Suite("KeyStore tenants and client rules")
+struct KeyStoreTenantTests {
+    @Test(arguments: StoreBackend.available)
+    func tenantsAreCreatedReadListedAndUpdated(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             #expect(try await store.tenants().isEmpty)
             #expect(try await store.tenant(id: "acme") == nil)
 
@@ -35,21 +36,24 @@ struct SQLiteKeyStoreTenantTests {
         }
     }
 
-    @Test func duplicateTenantIsAlreadyExists() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func duplicateTenantIsAlreadyExists(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("acme"))
             await expectKeyStoreError(.alreadyExists) { try await store.createTenant(Sample.tenant("acme")) }
         }
     }
 
-    @Test func updatingAMissingTenantIsNotFound() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func updatingAMissingTenantIsNotFound(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             await expectKeyStoreError(.notFound) { try await store.updateTenant(Sample.tenant("ghost")) }
         }
     }
 
-    @Test func clientRulesAreAddedListedAndRemoved() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func clientRulesAreAddedListedAndRemoved(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             try await store.createTenant(Sample.tenant("b"))
             let pinned = Sample.client("r2", tenantID: "a", fingerprint: "11")
@@ -72,16 +76,18 @@ struct SQLiteKeyStoreTenantTests {
         }
     }
 
-    @Test func duplicateClientRuleIsAlreadyExists() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func duplicateClientRuleIsAlreadyExists(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             try await store.addClient(Sample.client("r1", tenantID: "a"))
             await expectKeyStoreError(.alreadyExists) { try await store.addClient(Sample.client("r1", tenantID: "a")) }
         }
     }
 
-    @Test func clientRuleOfAnUnknownTenantIsNotFound() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreBackend.available)
+    func clientRuleOfAnUnknownTenantIsNotFound(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
             await expectKeyStoreError(.notFound) { try await store.addClient(Sample.client("r1", tenantID: "ghost")) }
         }
     }

@@ -15,12 +15,12 @@ import Testing
 
 /// Chunked scans with a predicate (what Locate uses to match attributes): bounded reads, keyset
 /// pagination without gaps or repeats, early stop.
-@Suite("SQLiteKeyStore chunked scans")
-struct SQLiteKeyStoreScanTests {
+@Suite("KeyStore chunked scans")
+struct KeyStoreScanTests {
     /// 1,000 Active Symmetric Keys of tenant "a", `o0`...`o999`, created ten to a second (so
     /// creation times tie and the row id orders them), plus a Destroyed one and one of tenant "b".
-    private func withManyObjects(_ body: (SQLiteKeyStore) async throws -> Void) async throws {
-        try await withTemporaryStore { store, _ in
+    private func withManyObjects(_ backend: StoreBackend, _ body: (any KeyStore) async throws -> Void) async throws {
+        try await withStore(backend) { store in
             try await store.createTenant(Sample.tenant("a"))
             try await store.createTenant(Sample.tenant("b"))
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -54,8 +54,9 @@ struct SQLiteKeyStoreScanTests {
 
     private static func index(_ object: StoredObject) -> Int { Int(object.uniqueIdentifier.dropFirst())! }
 
-    @Test func aFullPageStopsTheScanAfterOneChunk() async throws {
-        try await withManyObjects { store async throws in
+    @Test(arguments: StoreBackend.available)
+    func aFullPageStopsTheScanAfterOneChunk(backend: StoreBackend) async throws {
+        try await withManyObjects(backend) { store async throws in
             let counter = Counter()
             let scan = ObjectScan(chunkSize: 50) { _ in
                 counter.calls.withLock { $0 += 1 }
@@ -79,8 +80,9 @@ struct SQLiteKeyStoreScanTests {
         }
     }
 
-    @Test func pagesOfAFilteredScanCoverEveryMatchOnce() async throws {
-        try await withManyObjects { store async throws in
+    @Test(arguments: StoreBackend.available)
+    func pagesOfAFilteredScanCoverEveryMatchOnce(backend: StoreBackend) async throws {
+        try await withManyObjects(backend) { store async throws in
             // Every seventh object matches: 143 of them (0, 7, ..., 994).
             let expected = (0..<1_000).filter { $0.isMultiple(of: 7) }
             var seen: [Int] = []
@@ -108,8 +110,9 @@ struct SQLiteKeyStoreScanTests {
         }
     }
 
-    @Test func countingEveryMatchReadsEverythingAChunkAtATime() async throws {
-        try await withManyObjects { store async throws in
+    @Test(arguments: StoreBackend.available)
+    func countingEveryMatchReadsEverythingAChunkAtATime(backend: StoreBackend) async throws {
+        try await withManyObjects(backend) { store async throws in
             let scan = ObjectScan(chunkSize: 100, countsEveryMatch: true) { Self.index($0) >= 900 }
             let page = try await store.objects(
                 tenantID: "a",
@@ -124,8 +127,9 @@ struct SQLiteKeyStoreScanTests {
         }
     }
 
-    @Test func theStoresFiltersStillApply() async throws {
-        try await withManyObjects { store async throws in
+    @Test(arguments: StoreBackend.available)
+    func theStoresFiltersStillApply(backend: StoreBackend) async throws {
+        try await withManyObjects(backend) { store async throws in
             let scan = ObjectScan(chunkSize: 10, countsEveryMatch: true) { _ in true }
             let page = try await store.objects(tenantID: "a", matching: ObjectQuery(states: [5]), scan: scan)
             #expect(page.objects.map(\.uniqueIdentifier) == ["gone"])
@@ -134,8 +138,9 @@ struct SQLiteKeyStoreScanTests {
         }
     }
 
-    @Test func newestFirstPagesInSQL() async throws {
-        try await withManyObjects { store async throws in
+    @Test(arguments: StoreBackend.available)
+    func newestFirstPagesInSQL(backend: StoreBackend) async throws {
+        try await withManyObjects(backend) { store async throws in
             let page = try await store.objects(
                 tenantID: "a",
                 matching: ObjectQuery(states: [2], newestFirst: true, offset: 995, limit: 10)
