@@ -67,6 +67,19 @@ public protocol KeyStore: Sendable {
     /// ``ObjectPage/totalMatches`` counts every match when the scan read every candidate, and the
     /// matches up to the end of the page otherwise (``ObjectPage/isCountComplete`` says which).
     func objects(tenantID: String, matching query: ObjectQuery, scan: ObjectScan) async throws -> ObjectPage
+    // MARK: Shared values
+
+    /// A value that every node sharing this store reads alike (the Local provider's sealed root
+    /// keys, say): opaque bytes under a name. `nil` when none was stored.
+    func sharedValue(named name: String) async throws -> [UInt8]?
+    /// Replaces the value `name` with what `change` returns for the current one (`nil` when none),
+    /// in one transaction under a lock every node honours, and returns `change`'s result once the
+    /// new value is committed. Nothing changes when `change` throws.
+    func updateSharedValue<Result: Sendable>(
+        named name: String,
+        _ change: @escaping @Sendable ([UInt8]?) throws -> (value: [UInt8], result: Result)
+    ) async throws -> Result
+
     /// Objects whose key material is wrapped under an older root-key version than `version`
     /// (for the background re-wrap job), at most `limit`.
     func objectsNeedingRewrap(tenantID: String, currentVersion: Int, limit: Int) async throws -> [StoredObject]

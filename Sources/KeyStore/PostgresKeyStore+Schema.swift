@@ -21,7 +21,21 @@ extension PostgresKeyStore {
     /// The advisory lock every node takes while it migrates (`KSTM` in ASCII).
     static let migrationLock: Int64 = 0x4B53_544D
 
-    static let migrations: [(identifier: String, statements: [String])] = [("v1", PostgresKeyStore.v1)]
+    static let migrations: [(identifier: String, statements: [String])] = [
+        ("v1", PostgresKeyStore.v1),
+        ("v2-shared-values", PostgresKeyStore.v2),
+    ]
+
+    /// Values every node reads alike (the Local provider's sealed root keys).
+    private static let v2 = [
+        """
+        CREATE TABLE shared_values (
+            name TEXT NOT NULL PRIMARY KEY,
+            value BYTEA NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL
+        )
+        """
+    ]
 
     /// Tenants, client rules and objects.
     ///

@@ -14,11 +14,22 @@ import GRDB
 extension SQLiteKeyStore {
     /// The schema migrations, in the order they apply. A migration, once released, never changes:
     /// later schema changes are new migrations appended here.
-    public static var migrationIdentifiers: [String] { ["v1"] }
+    public static var migrationIdentifiers: [String] { ["v1", "v2-shared-values"] }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: Self.migrateV1)
+        migrator.registerMigration("v2-shared-values") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE shared_values (
+                        name TEXT NOT NULL PRIMARY KEY,
+                        value BLOB NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    ) STRICT
+                    """
+            )
+        }
         return migrator
     }
 

@@ -79,8 +79,11 @@ public struct DataDirectoryLayout: Hashable, Sendable {
     /// - Throws: ``ControlError/permissionDenied`` when the directory or its store cannot be
     ///   read (not "missing": the files may well be there), ``ControlError/notFound`` when there
     ///   is no store yet.
-    public func requireExisting() throws(ControlError) {
-        for (path, mode) in [(self.path, R_OK | X_OK), (self.storePath, R_OK | W_OK)] {
+    /// - Parameter includingStore: Whether the SQLite store must be there too (not when the
+    ///   store is a shared PostgreSQL database).
+    public func requireExisting(includingStore: Bool = true) throws(ControlError) {
+        let required = [(self.path, R_OK | X_OK)] + (includingStore ? [(self.storePath, R_OK | W_OK)] : [])
+        for (path, mode) in required {
             if access(path, F_OK) != 0 {
                 let code = errno
                 if code == ENOENT {

@@ -46,6 +46,13 @@ final class RecordingKeyStore: KeyStore {
     func addClient(_ client: ClientRule) async throws { try await self.base.addClient(client) }
     func removeClient(id: String) async throws -> Bool { try await self.base.removeClient(id: id) }
     func clients(tenantID: String?) async throws -> [ClientRule] { try await self.base.clients(tenantID: tenantID) }
+    func sharedValue(named name: String) async throws -> [UInt8]? { try await self.base.sharedValue(named: name) }
+    func updateSharedValue<Result: Sendable>(
+        named name: String,
+        _ change: @escaping @Sendable ([UInt8]?) throws -> (value: [UInt8], result: Result)
+    ) async throws -> Result {
+        try await self.base.updateSharedValue(named: name, change)
+    }
     func clients(fingerprint: String) async throws -> [ClientRule] {
         try await self.base.clients(fingerprint: fingerprint)
     }

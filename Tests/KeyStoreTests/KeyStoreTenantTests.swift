@@ -101,3 +101,53 @@ struct KeyStoreTenantTests {
         try store.close()
     }
 }
+
+@Suite("KeyStore shared values")
+struct KeyStoreSharedValueTests {
+    @Test(arguments: StoreBackend.available)
+    func valuesAreStoredReadAndReplaced(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
+            #expect(try await store.sharedValue(named: "rootkeys") == nil)
+            let first: Bool = try await store.updateSharedValue(named: "rootkeys") { current in
+                ([1, 2, 3], current == nil)
+            }
+            #expect(first)
+            #expect(try await store.sharedValue(named: "rootkeys") == [1, 2, 3])
+            try await store.updateSharedValue(named: "rootkeys") { current in (current.map { $0 + [4] } ?? [], ()) }
+            #expect(try await store.sharedValue(named: "rootkeys") == [1, 2, 3, 4])
+            try await store.updateSharedValue(named: "empty") { _ in ([], ()) }
+            #expect(try await store.sharedValue(named: "empty") == [])
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func aChangeThatThrowsChangesNothing(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
+            try await store.updateSharedValue(named: "v") { _ in ([7], ()) }
+            await expectKeyStoreError(.conflict) {
+                try await store.updateSharedValue(named: "v") { _ -> (value: [UInt8], result: Void) in
+                    throw KeyStoreError(.conflict, reason: "refused by the change")
+                }
+            }
+            #expect(try await store.sharedValue(named: "v") == [7])
+        }
+    }
+
+    /// Concurrent read-modify-write cycles take turns: none is lost.
+    @Test(arguments: StoreBackend.available)
+    func concurrentUpdatesEachSeeThePreviousOne(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await store.updateSharedValue(named: "counter") { current in
+                            ([(current?.first ?? 0) + 1], ())
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.sharedValue(named: "counter") == [20])
+        }
+    }
+}

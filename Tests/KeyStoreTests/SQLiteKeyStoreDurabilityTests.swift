@@ -76,7 +76,7 @@ struct SQLiteKeyStoreDurabilityTests {
                 schema == [
                     "client_rules", "client_rules_by_fingerprint", "client_rules_by_tenant", "grdb_migrations",
                     "object_names", "object_names_by_name", "objects", "objects_by_creation", "objects_by_type_state",
-                    "objects_by_uid", "objects_by_wrap_version", "tenants",
+                    "objects_by_uid", "objects_by_wrap_version", "shared_values", "tenants",
                 ]
             )
         }

@@ -80,6 +80,8 @@ public final class RootKeyRewrapper: Sendable {
     public let store: any KeyStore
     public let service: any RootKeyService
     public let configuration: Configuration
+    /// With nodes sharing a store: the lease that lets one node at a time re-wrap a tenant.
+    public let lease: JobLease?
     private let log: @Sendable (String) -> Void
     private let progressByTenant = Mutex<[String: RewrapProgress]>([:])
     /// When the next re-wrap may start (the pacing).
@@ -91,11 +93,13 @@ public final class RootKeyRewrapper: Sendable {
         store: any KeyStore,
         service: any RootKeyService,
         configuration: Configuration = Configuration(),
+        lease: JobLease? = nil,
         log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.store = store
         self.service = service
         self.configuration = configuration
+        self.lease = lease
         self.log = log
     }
 
@@ -154,6 +158,14 @@ public final class RootKeyRewrapper: Sendable {
         }
         guard self.runningTenants.withLock({ $0.insert(tenant.id).inserted }) else { return 0 }
         defer { self.runningTenants.withLock { _ = $0.remove(tenant.id) } }
+        // Another node sharing the store may be on it: then it is that node's job.
+        let job = "rewrap." + tenant.id
+        if let lease = self.lease {
+            guard try await lease.acquire(job) else { return 0 }
+        }
+        defer {
+            if let lease = self.lease { Task { try? await lease.release(job) } }
+        }
         let remaining = try await RootKeyCensus.count(self.store, tenantID: tenant.id).olderThan(target)
         self.update(tenant) {
             $0.remaining = remaining
@@ -191,6 +203,8 @@ public final class RootKeyRewrapper: Sendable {
             }
             // Only failures and conflicts in a whole batch: leave them for the next pass.
             guard progressed else { break }
+            // Renew the lease between batches; a node that lost it stops here.
+            if let lease = self.lease, try await !lease.acquire(job) { break }
             batch = try await self.store.objectsNeedingRewrap(
                 tenantID: tenant.id,
                 currentVersion: target,

@@ -46,15 +46,16 @@ enum LocalMasterKey {
 
     /// Reads the key file at `path`, or creates it with 32 random bytes when it is missing.
     ///
-    /// - Parameter sealedFileExists: Whether root keys already exist; then a missing key file is an
-    ///   error, because a new master key could never open them.
-    static func loadOrCreate(path: String, sealedFileExists: Bool) throws -> SecretBytes {
+    /// - Parameter sealed: Where root keys already exist, if they do; then a missing key file is
+    ///   an error, because a new master key could never open them.
+    static func loadOrCreate(path: String, sealed: String?) throws -> SecretBytes {
         if let key = try Self.load(path: path) { return key }
-        guard !sealedFileExists else {
+        if let sealed {
             throw RootKeyError(
                 .invalidMasterKey,
-                reason: "\(path) is missing but \(LocalSealedKeyFile.fileName) exists: restore the master key file "
-                    + "or set \(Self.environmentVariable); a new master key could not open the existing root keys"
+                reason: "\(path) is missing but root keys exist (\(sealed)): restore the master key file "
+                    + "(on a new node, copy it from another node) or set \(Self.environmentVariable); "
+                    + "a new master key could not open the existing root keys"
             )
         }
         let key = try KeyGenerator.randomBytes(count: Self.byteCount)

@@ -21,15 +21,20 @@ extension LocalRootKeyService {
         /// it leaves existing ciphertexts readable; ``LocalRootKeyService/rewrap(_:rootKeyID:aad:)``
         /// converts them.
         public var wrapAlgorithm: WrapAlgorithm
+        /// Where the sealed root keys are kept; `nil` is `rootkeys.sealed` in ``dataDirectory``.
+        /// Nodes that share a store pass storage in that store.
+        public var sealedStorage: (any LocalSealedKeyStorage)?
 
         public init(
             dataDirectory: String,
             masterKey: MasterKeySource = .environmentOrFile,
-            wrapAlgorithm: WrapAlgorithm = .aes256GCM
+            wrapAlgorithm: WrapAlgorithm = .aes256GCM,
+            sealedStorage: (any LocalSealedKeyStorage)? = nil
         ) {
             self.dataDirectory = dataDirectory
             self.masterKey = masterKey
             self.wrapAlgorithm = wrapAlgorithm
+            self.sealedStorage = sealedStorage
         }
     }
 

@@ -39,21 +39,18 @@ public final class LocalRootKeyService: RootKeyService {
 
     private let keys: Mutex<[String: LocalRootKey]>
     private let masterKey: SecretBytes
-    private let sealedFilePath: String
-    private let io: SerialIOQueue
+    private let storage: any LocalSealedKeyStorage
 
     private init(
         configuration: Configuration,
         keys: [String: LocalRootKey],
         masterKey: SecretBytes,
-        sealedFilePath: String,
-        io: SerialIOQueue
+        storage: any LocalSealedKeyStorage
     ) {
         self.configuration = configuration
         self.keys = Mutex(keys)
         self.masterKey = masterKey
-        self.sealedFilePath = sealedFilePath
-        self.io = io
+        self.storage = storage
     }
 
     /// Opens (or on first start creates) the root keys in `configuration.dataDirectory`.
@@ -63,27 +60,26 @@ public final class LocalRootKeyService: RootKeyService {
     ///   exist, ``RootKeyError/wrongMasterKey`` when `rootkeys.sealed` does not open with it,
     ///   ``RootKeyError/corruptKeyFile`` and ``RootKeyError/io``.
     public static func open(_ configuration: Configuration) async throws -> LocalRootKeyService {
-        let io = SerialIOQueue(label: "keystorm.rootkeys.local")
-        let sealedFilePath = Self.path(configuration.dataDirectory, LocalSealedKeyFile.fileName)
-        let (masterKey, keys) = try await io.run {
+        let storage = configuration.sealedStorage ?? LocalSealedKeyFileStorage(directory: configuration.dataDirectory)
+        let io = SerialIOQueue(label: "keystorm.rootkeys.local.open")
+        let existing = try await storage.read()
+        let masterKey = try await io.run {
             try FileSystem.createDirectory(configuration.dataDirectory)
-            let sealedFile = try FileSystem.readFile(at: sealedFilePath)?.bytes
-            let masterKey = try Self.loadMasterKey(configuration, sealedFileExists: sealedFile != nil)
-            guard let sealedFile else {
-                // First start: write the empty set, which pairs the data directory with this master key.
-                let empty = try LocalSealedKeyFile.seal([:], masterKey: masterKey)
-                try empty.withUnsafeBytes { try FileSystem.writeAtomically($0, to: sealedFilePath, mode: 0o600) }
-                return (masterKey, [String: LocalRootKey]())
-            }
-            return (masterKey, try LocalSealedKeyFile.open(sealedFile, masterKey: masterKey))
+            return try Self.loadMasterKey(configuration, sealed: existing == nil ? nil : storage.location)
         }
-        return LocalRootKeyService(
-            configuration: configuration,
-            keys: keys,
-            masterKey: masterKey,
-            sealedFilePath: sealedFilePath,
-            io: io
-        )
+        let keys: [String: LocalRootKey]
+        if let existing {
+            keys = try LocalSealedKeyFile.open(existing, masterKey: masterKey)
+        } else {
+            // First start: store the empty set, which pairs the storage with this master key (or
+            // open the set another node stored meanwhile).
+            let stored = try await storage.update { current in
+                let sealed = try current ?? LocalSealedKeyFile.seal([:], masterKey: masterKey)
+                return (sealed, sealed)
+            }
+            keys = try LocalSealedKeyFile.open(stored, masterKey: masterKey)
+        }
+        return LocalRootKeyService(configuration: configuration, keys: keys, masterKey: masterKey, storage: storage)
     }
 
     public func createRootKey(label: String) async throws -> RootKeyHandle {
@@ -199,40 +195,32 @@ extension LocalRootKeyService {
         }
     }
 
-    /// Applies `change` to a copy of the keys on the I/O queue, persists the copy, then publishes it.
+    /// Applies `change` to a copy of the keys as stored now, persists the copy, then publishes it.
     private func mutate<Result: Sendable>(
         _ change: @escaping @Sendable (inout [String: LocalRootKey]) throws -> Result
     ) async throws -> Result {
-        try await self.io.run {
-            // Another process (the `keystorm` CLI beside a running server) may own the file for a
-            // moment: hold the directory's lock, start from what is on disk, write, publish.
-            try FileSystem.withExclusiveLock(at: Self.path(self.configuration.dataDirectory, Self.lockFileName)) {
-                var keys = try self.readSealedFile() ?? self.keys.withLock { $0 }
-                let result = try change(&keys)
-                let sealed = try LocalSealedKeyFile.seal(keys, masterKey: self.masterKey)
-                try sealed.withUnsafeBytes { try FileSystem.writeAtomically($0, to: self.sealedFilePath, mode: 0o600) }
-                self.keys.withLock { $0 = keys }
-                return result
-            }
+        // Another process or node (the `keystorm` CLI beside a running server, or a node sharing
+        // the store) may change the set too: start from what is stored, under its lock.
+        let masterKey = self.masterKey
+        let fallback = self.keys.withLock { $0 }
+        let (keys, result) = try await self.storage.update { stored in
+            var keys = try stored.map { try LocalSealedKeyFile.open($0, masterKey: masterKey) } ?? fallback
+            let result = try change(&keys)
+            return (try LocalSealedKeyFile.seal(keys, masterKey: masterKey), (keys, result))
         }
+        self.keys.withLock { $0 = keys }
+        return result
     }
 
     /// The lock file that serialises changes to `rootkeys.sealed` across processes.
     static let lockFileName = "rootkeys.lock"
 
-    /// Reads the root keys as they are on disk now; `nil` when the file does not exist.
-    private func readSealedFile() throws -> [String: LocalRootKey]? {
-        guard let sealed = try FileSystem.readFile(at: self.sealedFilePath)?.bytes else { return nil }
-        return try LocalSealedKeyFile.open(sealed, masterKey: self.masterKey)
-    }
-
-    /// Re-reads `rootkeys.sealed`, so that root keys created, rotated, disabled or deleted by another
-    /// process (the `keystorm` CLI) take effect here. A deleted key's material leaves memory.
+    /// Re-reads the stored set, so that root keys created, rotated, disabled or deleted by another
+    /// process (the `keystorm` CLI) or node take effect here. A deleted key's material leaves memory.
     public func refresh() async throws {
-        try await self.io.run {
-            guard let keys = try self.readSealedFile() else { return }
-            self.keys.withLock { $0 = keys }
-        }
+        guard let sealed = try await self.storage.read() else { return }
+        let keys = try LocalSealedKeyFile.open(sealed, masterKey: self.masterKey)
+        self.keys.withLock { $0 = keys }
     }
 
     /// Runs `body`; when it fails because a root key is unknown here, refreshes from disk once and
@@ -288,18 +276,19 @@ extension LocalRootKeyService {
         return (version, material)
     }
 
-    private static func loadMasterKey(_ configuration: Configuration, sealedFileExists: Bool) throws -> SecretBytes {
+    /// - Parameter sealed: Where the sealed root keys already are, if they exist.
+    private static func loadMasterKey(_ configuration: Configuration, sealed: String?) throws -> SecretBytes {
         switch configuration.masterKey.base {
         case .encoded(let text):
             return try LocalMasterKey.decode(text.utf8, source: "the configured master key")
         case .file(let path):
-            return try LocalMasterKey.loadOrCreate(path: path, sealedFileExists: sealedFileExists)
+            return try LocalMasterKey.loadOrCreate(path: path, sealed: sealed)
         case .environmentOrFile:
             if let text = LocalMasterKey.fromEnvironment() {
                 return try LocalMasterKey.decode(text.utf8, source: LocalMasterKey.environmentVariable)
             }
             let path = Self.path(configuration.dataDirectory, LocalMasterKey.fileName)
-            return try LocalMasterKey.loadOrCreate(path: path, sealedFileExists: sealedFileExists)
+            return try LocalMasterKey.loadOrCreate(path: path, sealed: sealed)
         }
     }
 

@@ -148,7 +148,7 @@ struct ClientsCommand: AsyncParsableCommand {
             try await CommandErrors.presenting {
                 if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
                 let directory = try self.common.dataDirectory(self.common.resolver())
-                let store = try directory.openExistingStore()
+                let store = try await directory.openExistingStore()
                 if let tenant = self.tenant, try await store.tenant(id: tenant) == nil {
                     throw ControlError(.notFound, "no tenant '\(tenant)'; see 'keystorm tenants list'")
                 }
@@ -169,7 +169,7 @@ struct ClientsCommand: AsyncParsableCommand {
             try await CommandErrors.presenting {
                 if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
                 let directory = try self.common.dataDirectory(self.common.resolver())
-                let store = try directory.openExistingStore()
+                let store = try await directory.openExistingStore()
                 guard try await store.removeClient(id: self.id) else {
                     throw ControlError(.notFound, "no client rule \(self.id); see 'keystorm clients list'")
                 }

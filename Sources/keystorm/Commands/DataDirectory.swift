@@ -23,9 +23,29 @@ struct DataDirectory {
     /// the environment and `KEYSTORM_CONFIG` only.
     let settings: SettingsResolver?
 
-    init(path: String, settings: SettingsResolver? = nil) {
+    /// The `--store` flag of `keystorm serve`; other commands read the setting only.
+    var storeFlag: String?
+
+    init(path: String, settings: SettingsResolver? = nil, storeFlag: String? = nil) {
         self.layout = DataDirectoryLayout(path: path)
         self.settings = settings
+        self.storeFlag = storeFlag
+    }
+
+    /// Where the key store is (the `store` setting).
+    func storeLocation() throws -> StoreLocation {
+        try StoreLocation(self.settings ?? SettingsResolver(configPath: nil), flag: self.storeFlag)
+    }
+
+    /// Opens the key store the `store` setting names: the data directory's SQLite file, or a
+    /// PostgreSQL database (migrated on first use).
+    func openStore() async throws -> any KeyStore {
+        switch try self.storeLocation() {
+        case .sqlite:
+            return try SQLiteKeyStore(path: self.storePath)
+        case .postgres(let configuration):
+            return try await PostgresKeyStore.connect(configuration)
+        }
     }
 
     var path: String { self.layout.path }
@@ -39,8 +59,14 @@ struct DataDirectory {
     var clientCACertificate: String { self.layout.clientCACertificate }
     var clientCAKey: String { self.layout.clientCAKey }
     var prewarmDirectory: String { self.layout.prewarmDirectory }
-    /// Whether a store exists here already.
-    var exists: Bool { self.layout.exists }
+    /// Whether this data directory was made already: its SQLite store exists, or, with a shared
+    /// PostgreSQL store, its TLS directory does.
+    var exists: Bool {
+        if case .postgres = try? self.storeLocation() {
+            return FileManager.default.fileExists(atPath: self.tlsDirectory)
+        }
+        return self.layout.exists
+    }
 
     func clientDirectory(tenant: String) -> String { self.layout.clientDirectory(tenant: tenant) }
 
@@ -52,43 +78,48 @@ struct DataDirectory {
     func ensurePKI(hostnames: [String]) throws -> Bool { try self.layout.ensurePKI(hostnames: hostnames) }
 
     /// Opens the store and the root-key service the `root-keys` setting names (`flag` beats it).
-    func openProvider(rootKeysFlag: String? = nil) async throws -> (SQLiteKeyStore, RootKeyProvider) {
+    func openProvider(rootKeysFlag: String? = nil) async throws -> (any KeyStore, RootKeyProvider) {
         let settings = try self.settings ?? SettingsResolver(configPath: nil)
+        let store = try await self.openStore()
         let provider = try await RootKeyServiceFactory.open(
             RootKeyServiceFactory.providerName(settings, flag: rootKeysFlag),
             settings: settings,
-            directory: self
+            directory: self,
+            store: store
         )
-        let store = try SQLiteKeyStore(path: self.storePath)
         return (store, provider)
     }
 
     /// Opens the store and the configured root-key service.
-    func open() async throws -> (SQLiteKeyStore, any RootKeyService) {
+    func open() async throws -> (any KeyStore, any RootKeyService) {
         let (store, provider) = try await self.openProvider()
         return (store, provider.service)
     }
 
     /// Opens an existing data directory, or explains how to make one.
-    func openExisting() async throws -> (SQLiteKeyStore, any RootKeyService) {
+    func openExisting() async throws -> (any KeyStore, any RootKeyService) {
         try self.requireExisting()
         return try await self.open()
     }
 
     /// Opens an existing data directory with its root-key provider, or explains how to make one.
-    func openExistingProvider() async throws -> (SQLiteKeyStore, RootKeyProvider) {
+    func openExistingProvider() async throws -> (any KeyStore, RootKeyProvider) {
         try self.requireExisting()
         return try await self.openProvider()
     }
 
     /// Opens an existing data directory's store only (no root-key service).
-    func openExistingStore() throws -> SQLiteKeyStore {
+    func openExistingStore() async throws -> any KeyStore {
         try self.requireExisting()
-        return try SQLiteKeyStore(path: self.storePath)
+        return try await self.openStore()
     }
 
     private func requireExisting() throws {
-        try self.layout.requireExisting()
+        if case .postgres = try self.storeLocation() {
+            try self.layout.requireExisting(includingStore: false)
+        } else {
+            try self.layout.requireExisting()
+        }
     }
 
     /// Asks the running server (or the next one to start) to prewarm a tenant's `recent` most

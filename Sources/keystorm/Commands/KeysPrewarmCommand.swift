@@ -41,7 +41,7 @@ extension KeysCommand {
             try await CommandErrors.presenting {
                 if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
                 let directory = self.common.dataDirectory(try self.common.resolver())
-                let store = try directory.openExistingStore()
+                let store = try await directory.openExistingStore()
                 guard try await store.tenant(id: self.tenant) != nil else {
                     throw ControlError(.notFound, "no tenant '\(self.tenant)'; see 'keystorm tenants list'")
                 }

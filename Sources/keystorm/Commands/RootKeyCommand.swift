@@ -52,7 +52,7 @@ struct RootKeyCommand: AsyncParsableCommand {
                 if let api = await AdminAPIClient.running(self.common) {
                     try await self.run(using: api)
                     // The store is safe to read beside the server: add the keys per version.
-                    let store = try self.common.dataDirectory(try self.common.resolver()).openExistingStore()
+                    let store = try await self.common.dataDirectory(try self.common.resolver()).openExistingStore()
                     Self.printVersions(try await RootKeyCensus.count(store, tenantID: self.tenant))
                     return
                 }

@@ -55,7 +55,7 @@ struct TenantsCommand: AsyncParsableCommand {
             try await CommandErrors.presenting {
                 if let api = await AdminAPIClient.running(self.common) { return try await self.run(using: api) }
                 let directory = try self.common.dataDirectory(self.common.resolver())
-                let store = try directory.openExistingStore()
+                let store = try await directory.openExistingStore()
                 let tenants = try await store.tenants()
                 let rules = try await store.clients(tenantID: nil)
                 print("TENANT\tROOT KEY\tVERSION\tCLIENT RULES\tNAME")

@@ -24,6 +24,8 @@ struct ServeSettings {
     var sessionTickets: Int
     var legacyCiphers: Bool
     var clientCA: String?
+    /// The `store` setting: the data directory's SQLite file or a shared PostgreSQL database.
+    var store: StoreLocation
     var refreshInterval: Duration
     var pollInterval: Duration
     var reserveBytes: Int64
@@ -37,10 +39,7 @@ struct ServeSettings {
             parsing: settings.string("listen", flag: command.listen, default: "127.0.0.1:5696"),
             setting: "listen"
         )
-        let storeKind = settings.string("store", flag: command.store, default: "sqlite")
-        guard storeKind == "sqlite" else {
-            throw SettingsError("store '\(storeKind)' is not available; this build supports: sqlite")
-        }
+        self.store = try StoreLocation(settings, flag: command.store)
         self.reactor = try Self.reactor(command, settings, listen: self.listen)
         self.tlsCertificate = settings.string("tls.cert", flag: command.tlsCert)
         self.tlsKey = settings.string("tls.key", flag: command.tlsKey)

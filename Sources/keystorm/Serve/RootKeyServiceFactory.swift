@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import KeyStore
 import RootKeys
 
 /// An opened root-key service and what the server does with it beyond the protocol.
@@ -58,14 +59,25 @@ enum RootKeyServiceFactory {
     ///
     /// - Throws: ``SettingsError`` for an unknown name or a provider not in this build, and the
     ///   provider's own errors (a wrong master key, an unreachable service).
+    ///
+    /// - Parameter store: The key store; when several nodes share it (PostgreSQL), the Local
+    ///   provider keeps its sealed root keys there rather than in the data directory.
     static func open(
         _ name: String,
         settings: SettingsResolver,
-        directory: DataDirectory
+        directory: DataDirectory,
+        store: any KeyStore
     ) async throws -> RootKeyProvider {
         switch name {
         case "local":
-            let local = try await LocalRootKeyService.open(.init(dataDirectory: directory.path))
+            var configuration = LocalRootKeyService.Configuration(dataDirectory: directory.path)
+            if case .postgres(let location) = try directory.storeLocation() {
+                configuration.sealedStorage = SharedSealedKeyStorage(
+                    store: store,
+                    storeDescription: location.redactedURL
+                )
+            }
+            let local = try await LocalRootKeyService.open(configuration)
             return RootKeyProvider(
                 service: local,
                 refresh: { try await local.refresh() },

@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-cert"), help: "Server certificate chain, PEM (key tls.cert). Default: generated in the data dir.") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "Server private key, PEM (key tls.key).") var tlsKey: String?
     @Option(name: .customLong("client-ca"), help: "A CA bundle (PEM) whose client certificates act for the default tenant (key client-ca).") var clientCA: String?
-    @Option(help: "Where keys are stored: sqlite (key store). Default: sqlite in the data dir.") var store: String?
+    @Option(help: "Where keys are stored: sqlite, or postgres://USER@HOST:PORT/DATABASE shared by several nodes (key store). Default: sqlite in the data dir.") var store: String?
     @Option(name: .customLong("root-keys"), help: "The root-key service: local, keyprotect or pkcs11 (key root-keys). Default: local.") var rootKeys: String?
     @Option(name: .customLong("io-backend"), help: "uring, epoll or automatic (key io-backend). Default: automatic.") var ioBackend: String?
     @Option(help: "Event loops (key loops). Default: one per core.") var loops: Int?
@@ -117,7 +117,8 @@ struct ServeCommand: AsyncParsableCommand {
         let metricsRegistry = KeystormMetrics.bootstrap()
         let resolver = try self.common.resolver()
         let settings = try ServeSettings(self, resolver)
-        let directory = self.common.dataDirectory(resolver)
+        var directory = self.common.dataDirectory(resolver)
+        directory.storeFlag = self.store
         let data = try await ServeDataDirectory.prepare(directory, settings: settings, rootKeysFlag: self.rootKeys)
         let composition = try await ServeComposition(data, settings: settings, resolver: resolver)
         let admin = try AdminServer.make(

@@ -27,13 +27,15 @@ import RootKeys
 /// store, root key, the default tenant and its test client.
 struct ServeDataDirectory {
     let directory: DataDirectory
-    let store: SQLiteKeyStore
+    let store: any KeyStore
     let provider: RootKeyProvider
     let rootKeys: any RootKeyService
     /// Whether this start created the directory or finished a first start that failed.
     let firstStart: Bool
     /// Whether this start generated server certificates.
     let generatedTLS: Bool
+    /// This process among the nodes that share a store: the host name and a random suffix.
+    let nodeID = ProcessInfo.processInfo.hostName + "-" + UUID().uuidString.prefix(8).lowercased()
 
     var firstStartMarker: String { Self.marker(self.directory) }
 
@@ -69,7 +71,12 @@ struct ServeDataDirectory {
         let admin = ControlPlane(store: store, rootKeys: rootKeys, directory: directory.layout)
         try await admin.requireProvider()
         if try await store.tenant(id: "default") == nil {
-            _ = try await admin.createTenant(id: "default", displayName: "Default tenant")
+            do {
+                _ = try await admin.createTenant(id: "default", displayName: "Default tenant")
+            } catch {
+                // Another node sharing the store may have created it first.
+                if try await store.tenant(id: "default") == nil { throw error }
+            }
         }
         if firstStart && !fileManager.fileExists(atPath: directory.testClient.certificate) {
             _ = try await admin.issue(name: "keystorm-test-client", tenant: "default")
@@ -186,10 +193,14 @@ struct ServeComposition: Sendable {
         )
         if let known = data.provider.knownRootKeys { self.monitor.observe(known()) }
         await self.monitor.poll()
+        // Nodes sharing a store take turns: one re-wraps a tenant, the others wait for its lease.
+        let shared: Bool
+        if case .postgres = settings.store { shared = true } else { shared = false }
         self.rewrapper = RootKeyRewrapper(
             store: data.store,
             service: data.rootKeys,
             configuration: try RootKeyCommand.rewrapConfiguration(resolver),
+            lease: shared ? JobLease(store: data.store, owner: data.nodeID) : nil,
             log: Log.sink(.info)
         )
         // Open connections close when what admitted them goes: a client rule (TrustState), the

@@ -161,16 +161,18 @@ final class LiveServer: Sendable {
         self.state.withLock { $0.process = running }
 
         // The banner names the bound port: "Keystorm is serving KMIP on 127.0.0.1:PORT (...".
-        let port = try await retrying(
+        // A server that exits instead fails the start at once (retrying would retry a throw).
+        let started = try await retrying(
             timeout: .seconds(120),
             every: .milliseconds(100),
             "keystorm serve printing its banner"
-        ) { () -> Int? in
+        ) { () -> Result<Int, LiveTestFailure>? in
             if let termination = process.termination {
-                throw LiveTestFailure("keystorm serve exited with \(termination):\n\(self.log(running))")
+                return .failure(LiveTestFailure("keystorm serve exited with \(termination):\n\(self.log(running))"))
             }
-            return Self.bannerPort(self.log(running))
+            return Self.bannerPort(self.log(running)).map { .success($0) }
         }
+        let port = try started.get()
         self.state.withLock { $0.port = port }
         _ = try await retrying(timeout: .seconds(60), every: .milliseconds(100), "port \(port) accepting") {
             () -> Bool? in

@@ -1,0 +1,53 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+#if PostgreSQL
+import PostgresNIO
+
+extension PostgresKeyStore {
+    public func sharedValue(named name: String) async throws -> [UInt8]? {
+        try await self.rows("SELECT value FROM shared_values WHERE name = \(name)") {
+            Array(try $0.decode(ByteBuffer.self).readableBytesView)
+        }.first
+    }
+
+    /// Replaces the value `name` in one transaction under a transaction-scoped advisory lock on
+    /// the name, so that nodes changing it at once take turns, each starting from the value the
+    /// previous one committed (a missing row cannot be locked with `FOR UPDATE`).
+    public func updateSharedValue<Result: Sendable>(
+        named name: String,
+        _ change: @escaping @Sendable ([UInt8]?) throws -> (value: [UInt8], result: Result)
+    ) async throws -> Result {
+        try await self.transaction { [logger] connection in
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(hashtextextended('keystorm shared value ' || \(name), 0))",
+                logger: logger
+            )
+            var current: [UInt8]?
+            for try await value in try await connection.query(
+                "SELECT value FROM shared_values WHERE name = \(name)",
+                logger: logger
+            ).decode(ByteBuffer.self) {
+                current = Array(value.readableBytesView)
+            }
+            let (value, result) = try change(current)
+            try await connection.query(
+                """
+                INSERT INTO shared_values (name, value, updated_at) VALUES (\(name), \(ByteBuffer(bytes: value)), now())
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                """,
+                logger: logger
+            )
+            return result
+        }
+    }
+}
+#endif

@@ -1,0 +1,270 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Keystorm open source project
+//
+// Copyright (c) 2026 the Keystorm project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import KMIPCodec
+import KMIPModel
+import KeystormSpawn
+import Testing
+
+/// The PostgreSQL server of the test run (`.ci/postgres`, started by `.ci/run`).
+enum ClusterDatabase {
+    static var serverURL: String? {
+        ProcessInfo.processInfo.environment["KEYSTORM_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Creates a database of its own on the test server, runs `body` with its URL, and drops it.
+    static func with<T>(_ body: (_ url: String) async throws -> T) async throws -> T {
+        let server = try #require(serverURL, "KEYSTORM_TEST_POSTGRES_URL is not set")
+        let slash = try #require(server.lastIndex(of: "/"))
+        let name = "keystorm_cluster_" + UUID().uuidString.prefix(8).lowercased()
+        try await Self.psql(server, "CREATE DATABASE \(name)")
+        let url = server[..<slash] + "/" + name
+        do {
+            let result = try await body(String(url))
+            try await Self.psql(server, "DROP DATABASE \(name) WITH (FORCE)")
+            return result
+        } catch {
+            try? await Self.psql(server, "DROP DATABASE \(name) WITH (FORCE)")
+            throw error
+        }
+    }
+
+    static func psql(_ url: String, _ sql: String) async throws {
+        let psql = try #require(ChildProcess.onPath("psql"), "psql is not installed (apt-get install postgresql)")
+        let outcome = try await Subprocess.run(psql, [url, "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        guard outcome.succeeded else { throw LiveTestFailure("psql \(sql): \(outcome.output)") }
+    }
+}
+
+extension LiveServerTests {
+    /// Two `keystorm serve` processes on one PostgreSQL database, as two servers of one vCenter key
+    /// provider: each answers every operation on every key, whichever node created it.
+    @Suite("Two nodes, one PostgreSQL store", .enabled(if: ClusterDatabase.serverURL != nil))
+    struct ClusterLiveTests {
+        /// Starts node A on `url`, then node B with A's master key (the one file a node copies).
+        static func withTwoNodes<T>(
+            _ url: String,
+            arguments: [String] = [],
+            _ body: (_ a: LiveServer, _ b: LiveServer) async throws -> T
+        ) async throws -> T {
+            try await LiveServer.with(arguments: ["--store", url] + arguments) { a in
+                let b = try await LiveServer.start(arguments: ["--store", url] + arguments) { directory in
+                    try FileManager.default.createDirectory(
+                        atPath: directory,
+                        withIntermediateDirectories: true,
+                        attributes: [.posixPermissions: 0o700]
+                    )
+                    try FileManager.default.copyItem(
+                        atPath: a.dataDirectory + "/master.key",
+                        toPath: directory + "/master.key"
+                    )
+                }
+                do {
+                    let result = try await body(a, b)
+                    await b.stop()
+                    return result
+                } catch {
+                    await b.stop()
+                    throw error
+                }
+            }
+        }
+
+        /// The value of `keystorm_rewrap_keys_total{tenant="default",result="rewrapped"}` of `node`.
+        static func rewrapped(_ node: LiveServer) async throws -> Int {
+            let metrics = try await AdminHTTPProbe.request(port: try await node.adminPort(), "GET", "/metrics")
+            for line in metrics.body.split(separator: "\n")
+            where line.hasPrefix("keystorm_rewrap_keys_total{")
+                && line.contains("result=\"rewrapped\"") && line.contains("tenant=\"default\"")
+            {
+                return Int(Double(line.split(separator: " ").last ?? "") ?? -1)
+            }
+            return 0
+        }
+
+        @Test func aRotationOnOneNodeIsReWrappedOnceAcrossTheCluster() async throws {
+            // Paced at 8 re-wraps a second, the pass outlasts the other node's next refresh, so
+            // both would re-wrap if the lease did not keep one of them out.
+            let config = NSTemporaryDirectory() + "keystorm-rewrap-\(UUID().uuidString.prefix(8)).toml"
+            try "[rewrap]\nrate = 8\n".write(toFile: config, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: config) }
+            try await ClusterDatabase.with { url in
+                try await Self.withTwoNodes(url, arguments: ["--config", config]) { a, b in
+                    let onA = try a.client()
+                    let onB = try b.client(a.testClient)
+                    var material: [UniqueIdentifier: [UInt8]] = [:]
+                    for index in 0..<30 {
+                        let uid = try await (index.isMultiple(of: 2) ? onA : onB).createKey()
+                        let bytes = try #require(try await onA.keyMaterial(uid).material)
+                        material[uid] = bytes
+                    }
+                    let rotated = try await Self.cli(a, store: url, ["root-key", "rotate", "--tenant", "default"])
+                    #expect(rotated.contains("to version 2"), "\(rotated)")
+                    _ = try await retrying(timeout: .seconds(120), "every key re-wrapped to version 2") { () -> Bool? in
+                        let status = try await Self.cli(b, store: url, ["root-key", "status", "--tenant", "default"])
+                        return status.contains("v2: 30") ? true : nil
+                    }
+                    // One node did the work (the other saw its lease), and every key reads back
+                    // the same through both.
+                    let counts = [try await Self.rewrapped(a), try await Self.rewrapped(b)]
+                    #expect(counts.reduce(0, +) == 30, "re-wraps per node: \(counts)")
+                    #expect(counts.contains(0), "both nodes re-wrapped: \(counts)")
+                    for (uid, bytes) in material {
+                        #expect(try await onA.keyMaterial(uid).material == bytes)
+                        #expect(try await onB.keyMaterial(uid).material == bytes)
+                    }
+                }
+            }
+        }
+
+        @Test func aNodeWithAnotherMasterKeyRefusesToStartAndSaysWhy() async throws {
+            try await ClusterDatabase.with { url in
+                try await LiveServer.with(arguments: ["--store", url]) { _ in
+                    do {
+                        let stray = try await LiveServer.start(arguments: ["--store", url])
+                        await stray.stop()
+                        Issue.record("a node with its own master key joined the cluster")
+                    } catch let failure as LiveTestFailure {
+                        #expect("\(failure)".contains("master key"), "\(failure)")
+                    }
+                }
+            }
+        }
+
+        /// `keystorm ARGUMENTS --data-dir` of `node`, with the store setting in the environment.
+        static func cli(_ node: LiveServer, store url: String, _ arguments: [String]) async throws -> String {
+            let outcome = try await Subprocess.run(
+                node.binary,
+                arguments + ["--data-dir", node.dataDirectory],
+                environment: LiveServer.environment().merging(["KEYSTORM_STORE": url]) { $1 }
+            )
+            guard outcome.succeeded else {
+                throw LiveTestFailure("keystorm \(arguments.joined(separator: " ")): \(outcome.output)")
+            }
+            return outcome.output
+        }
+
+        static func customAttribute(
+            _ client: KMIPTLSClient,
+            _ uid: UniqueIdentifier,
+            _ name: String
+        ) async throws
+            -> String?
+        {
+            let item = try await client.call(
+                GetAttributesRequest(uniqueIdentifier: uid, attributeNames: [AttributeName(v1Name: name)])
+            )
+            guard case .getAttributes(let payload)? = item.payload,
+                case .textString(let text)? = payload.attributes.first?.value
+            else { return nil }
+            return text
+        }
+
+        @Test func everyNodeServesEveryKeyAndSeesEveryChangeAtOnce() async throws {
+            try await ClusterDatabase.with { url in
+                try await Self.withTwoNodes(url) { a, b in
+                    // The data directories hold no store and no root keys: both are in PostgreSQL.
+                    for node in [a, b] {
+                        let files = try FileManager.default.contentsOfDirectory(atPath: node.dataDirectory)
+                        #expect(!files.contains("keystorm.sqlite") && !files.contains("rootkeys.sealed"), "\(files)")
+                    }
+                    let onA = try a.client()
+                    // A's test client, through B's listener (B's server certificate).
+                    let onB = try b.client(a.testClient)
+
+                    let uid = try await onA.createKey()
+                    let fromA = try #require(try await onA.keyMaterial(uid).material)
+                    // Committed before A answered: B serves it at once, with the same material.
+                    #expect(try await onB.keyMaterial(uid).material == fromA)
+
+                    let added = try await onA.call(
+                        AddAttributeRequest(uniqueIdentifier: uid, attribute: .custom("x-Name", .textString("vm-01")))
+                    )
+                    Self.expectSuccess(added, "Add Attribute on A")
+                    #expect(try await Self.customAttribute(onB, uid, "x-Name") == "vm-01")
+
+                    Self.expectSuccess(try await onB.call(ActivateRequest(uniqueIdentifier: uid)), "Activate on B")
+                    #expect(try await onA.state(of: uid) == .active)
+
+                    // Destroy on B: the very next Get on A fails (A read the key before: no stale copy).
+                    let revoked = try await onB.call(
+                        RevokeRequest(
+                            uniqueIdentifier: uid,
+                            revocationReason: RevocationReason(code: .cessationOfOperation)
+                        )
+                    )
+                    Self.expectSuccess(revoked, "Revoke on B")
+                    Self.expectSuccess(try await onB.call(DestroyRequest(uniqueIdentifier: uid)), "Destroy on B")
+                    let afterDestroy = try await onA.keyMaterial(uid)
+                    #expect(afterDestroy.material == nil, "A served a key B destroyed")
+                }
+            }
+        }
+
+        @Test func trustRulesAndRootKeyDeletionReachTheOtherNode() async throws {
+            try await ClusterDatabase.with { url in
+                try await Self.withTwoNodes(url) { a, b in
+                    let onA = try a.client()
+                    let uid = try await onA.createKey()
+                    // A client issued through node A is admitted by node B within its refresh (1 s).
+                    let issued = try await Self.cli(
+                        a,
+                        store: url,
+                        ["clients", "issue", "--tenant", "default", "--name", "second-vcenter"]
+                    )
+                    let certificate = try #require(Self.field(issued, after: "certificate: "))
+                    let key = try #require(Self.field(issued, after: "private key: "))
+                    let second = try b.client(.init(certificate: certificate, key: key))
+                    let material = try await retrying(timeout: .seconds(10), "the new client admitted by B") {
+                        () -> [UInt8]? in
+                        try? await second.keyMaterial(uid).material
+                    }
+                    #expect(try await onA.keyMaterial(uid).material == material)
+
+                    // Root key deleted through A: B refuses every Get of the tenant, its cached key
+                    // included, within its poll interval.
+                    _ = try await Self.cli(a, store: url, ["root-key", "delete", "--tenant", "default", "--yes"])
+                    let refused = try await retrying(timeout: .seconds(60), "B refusing the shredded key") {
+                        () -> ResponseBatchItem? in
+                        let got = try await second.keyMaterial(uid)
+                        return got.material == nil ? got.item : nil
+                    }
+                    expectFailure(refused, .permissionDenied, "Get on B after the shred on A")
+                    let created = try await b.client(a.testClient).call(aes256Create(name: nil))
+                    #expect(created.resultStatus != .success, "B created a key under a deleted root key")
+                }
+            }
+        }
+
+        static func expectSuccess(
+            _ item: ResponseBatchItem,
+            _ what: String,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) {
+            #expect(
+                item.resultStatus == .success,
+                "\(what): \(item.resultReason?.name ?? "no reason"): \(item.resultMessage ?? "")",
+                sourceLocation: sourceLocation
+            )
+        }
+
+        /// The text after `prefix` on the first line that has it.
+        static func field(_ output: String, after prefix: String) -> String? {
+            for line in output.split(separator: "\n") {
+                if let range = line.range(of: prefix) {
+                    return String(line[range.upperBound...]).trimmingCharacters(in: .whitespaces)
+                }
+            }
+            return nil
+        }
+    }
+}
