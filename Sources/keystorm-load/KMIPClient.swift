@@ -227,6 +227,13 @@ private final class ConnectionWatcher: ChannelInboundHandler {
         self.finishHandshake(.failure(LoadFailure(.handshake, "the server closed the connection during the handshake")))
         context.fireChannelInactive()
     }
+
+    /// A connect that fails (the server is down) closes a channel that never became active: no
+    /// `channelInactive`, only the removal of the handlers. The handshake fails then too, so its
+    /// promise is never left incomplete.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.finishHandshake(.failure(LoadFailure(.connect, "the connection closed before its handshake")))
+    }
 }
 
 /// One open KMIP connection: requests go out one at a time, each answered before the next.

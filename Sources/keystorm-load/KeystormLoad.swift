@@ -82,7 +82,8 @@ struct ScenarioRun {
             concurrency: self.concurrency,
             limit: limit,
             deadline: self.bounds.duration.map { start + .nanoseconds(Int64($0 * 1e9)) },
-            session: session
+            session: session,
+            createdLog: try self.output.createdFile.map(CreatedKeyLog.init(path:))
         )
         let progress = ProgressLine(label: self.name, total: limit, recorder: recorder)
         let showProgress = !self.output.quiet && ProgressLine.isTerminal

@@ -47,6 +47,8 @@ struct LoadRunner: Sendable {
     var deadline: ContinuousClock.Instant?
     /// The steps of session number `index` (0, 1, 2, ...).
     var session: @Sendable (Int) -> [LoadStep]
+    /// Where the keys of successful Creates are listed (`--created-file`).
+    var createdLog: CreatedKeyLog?
 
     /// A failure already counted by the recorder, ending a persistent connection.
     private struct Counted: Error {}
@@ -108,7 +110,10 @@ struct LoadRunner: Sendable {
                     recorder.recordConnection(connection.timings)
                     return try await Self.perform(step, on: connection, created: created)
                 }
-                if let uid { created = uid }
+                if let uid {
+                    created = uid
+                    self.createdLog?.append(uid)
+                }
                 recorder.recordSuccess(step.name, operation: operation, total: .now - start)
             } catch {
                 recorder.recordFailure(Self.failure(error), total: .now - start)
@@ -152,7 +157,10 @@ struct LoadRunner: Sendable {
                         let start = ContinuousClock.now
                         do {
                             let (uid, operation) = try await Self.perform(step, on: connection, created: created)
-                            if let uid { created = uid }
+                            if let uid {
+                                created = uid
+                                self.createdLog?.append(uid)
+                            }
                             recorder.recordSuccess(step.name, operation: operation, total: operation)
                         } catch {
                             let failure = Self.failure(error)

@@ -113,4 +113,13 @@ struct OutputOptions: ParsableArguments {
 
     @Flag(help: "Print no progress line, even on a terminal.")
     var quiet = false
+
+    @Option(
+        name: .customLong("created-file"),
+        help: ArgumentHelp(
+            "Append the Unique Identifier of every Create answered Success, as it arrives (to check after a failover).",
+            valueName: "file"
+        )
+    )
+    var createdFile: String?
 }

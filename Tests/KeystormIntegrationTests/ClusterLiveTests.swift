@@ -126,6 +126,76 @@ extension LiveServerTests {
             }
         }
 
+        /// The lines of `path` (none when it does not exist yet).
+        static func lines(_ path: String) -> [String] {
+            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+
+        /// vCenter's pattern against both nodes while node A is killed: the load goes on through B,
+        /// and every Create answered Success reads back, identical on both nodes.
+        @Test func theLoadGoesOnThroughBWhenAIsKilledAndNoAcknowledgedCreateIsLost() async throws {
+            let load = try KeystormLoadLiveTests.loadBinary()
+            try await ClusterDatabase.with { url in
+                try await Self.withTwoNodes(url) { a, b in
+                    let bundle = a.root + "/both-server-cas.pem"
+                    let cas =
+                        try String(contentsOfFile: a.serverCA, encoding: .utf8)
+                        + String(contentsOfFile: b.serverCA, encoding: .utf8)
+                    try cas.write(toFile: bundle, atomically: true, encoding: .utf8)
+                    let created = a.root + "/created.txt"
+                    let report = a.root + "/mixed.json"
+                    let runner = try ChildProcess(
+                        .init(
+                            load,
+                            [
+                                "mixed", "--target", "127.0.0.1:\(a.port)", "--target", "127.0.0.1:\(b.port)",
+                                "--ca", bundle, "--cert", a.testClientCertificate, "--key", a.testClientKey,
+                                "--keys", "20", "--duration", "10", "--concurrency", "8", "--connection-per-op",
+                                "--timeout", "10", "--created-file", created, "--json", report, "--quiet",
+                            ],
+                            output: .file(a.root + "/load.log"),
+                            error: .withOutput,
+                            diesWithParent: true
+                        )
+                    )
+                    // Kill A once the load has created keys through the cluster.
+                    _ = try await retrying(timeout: .seconds(60), every: .milliseconds(50), "Creates under load") {
+                        () -> Bool? in
+                        Self.lines(created).count >= 10 ? true : nil
+                    }
+                    try await a.kill9()
+                    let atKill = Self.lines(created).count
+                    guard await runner.wait(timeout: .seconds(180)) != nil else {
+                        runner.signal(SIGKILL)
+                        throw LiveTestFailure("keystorm-load did not finish")
+                    }
+                    let data = try Data(contentsOf: URL(fileURLWithPath: report))
+                    let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+                    let uids = Self.lines(created)
+                    print(
+                        "failover: \(uids.count) Creates acknowledged (\(atKill) before the kill), "
+                            + "\(summary["succeeded"] ?? "?") operations succeeded, \(summary["failed"] ?? "?") failed"
+                    )
+                    #expect(uids.count > atKill, "no Create succeeded through B after A was killed")
+                    #expect(Set(uids).count == uids.count)
+
+                    // Every acknowledged Create reads back through B, and through A once it is back.
+                    let onB = try b.client(a.testClient)
+                    var material: [String: [UInt8]] = [:]
+                    for uid in uids {
+                        let got = try await onB.keyMaterial(.text(uid))
+                        material[uid] = got.material
+                        #expect(got.material != nil, "\(uid): \(got.item.resultMessage ?? "")")
+                    }
+                    try await a.launch()
+                    let onA = try a.client()
+                    for uid in uids {
+                        #expect(try await onA.keyMaterial(.text(uid)).material == material[uid])
+                    }
+                }
+            }
+        }
+
         @Test func aNodeWithAnotherMasterKeyRefusesToStartAndSaysWhy() async throws {
             try await ClusterDatabase.with { url in
                 try await LiveServer.with(arguments: ["--store", url]) { _ in
