@@ -67,6 +67,10 @@ public protocol KeyStore: Sendable {
     /// ``ObjectPage/totalMatches`` counts every match when the scan read every candidate, and the
     /// matches up to the end of the page otherwise (``ObjectPage/isCountComplete`` says which).
     func objects(tenantID: String, matching query: ObjectQuery, scan: ObjectScan) async throws -> ObjectPage
+    /// Throws ``KeyStoreError/unavailable`` when the store could not take a write now (a shared
+    /// database that is a read-only standby, or out of reach): what `/readyz` checks.
+    func requireWritable() async throws
+
     // MARK: Shared values
 
     /// A value that every node sharing this store reads alike (the Local provider's sealed root
@@ -300,4 +304,9 @@ public struct ObjectPage: Hashable, Sendable {
         self.rowsRead = rowsRead ?? objects.count
         self.largestChunk = largestChunk ?? objects.count
     }
+}
+
+extension KeyStore {
+    /// A store in the data directory takes writes whenever it answers.
+    public func requireWritable() async throws {}
 }

@@ -24,6 +24,7 @@ public struct KeyStoreError: Error, Hashable, Sendable {
             case conflict
             case invalidName
             case storage
+            case unavailable
         }
 
         fileprivate var base: Base
@@ -39,6 +40,9 @@ public struct KeyStoreError: Error, Hashable, Sendable {
         /// The database failed (I/O, corruption, a full disk, a schema from a newer version) or
         /// holds a row that does not decode.
         public static let storage = Code(base: .storage)
+        /// The store cannot be reached now (a shared database that is down, restarting, out of
+        /// reach or a read-only standby); the call may succeed when retried later.
+        public static let unavailable = Code(base: .unavailable)
 
         public var description: String {
             switch self.base {
@@ -47,6 +51,7 @@ public struct KeyStoreError: Error, Hashable, Sendable {
             case .conflict: "conflict"
             case .invalidName: "invalidName"
             case .storage: "storage"
+            case .unavailable: "unavailable"
             }
         }
     }
@@ -101,4 +106,5 @@ extension KeyStoreError {
     public static var conflict: Code { .conflict }
     public static var invalidName: Code { .invalidName }
     public static var storage: Code { .storage }
+    public static var unavailable: Code { .unavailable }
 }

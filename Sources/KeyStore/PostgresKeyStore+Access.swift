@@ -71,7 +71,7 @@ extension PostgresKeyStore {
             return try await Deadline.run(timeout, body)
         } catch is Deadline.Expired {
             throw KeyStoreError(
-                .storage,
+                .unavailable,
                 reason: "PostgreSQL at \(location) did not answer within \(timeout)",
                 file: file,
                 line: line
@@ -216,8 +216,9 @@ enum PostgresErrorMapping {
             // The primary message names the constraint or the condition, never a stored value
             // (values are only in the detail field, which is left out).
             let message = error.serverInfo?[.message].map { ": \($0)" } ?? ""
+            let unavailable = state.hasPrefix("08") || state.hasPrefix("57P") || state == "25006" || state == "53300"
             return KeyStoreError(
-                .storage,
+                unavailable ? .unavailable : .storage,
                 reason: "PostgreSQL at \(location) refused (SQLSTATE \(state)\(Self.explain(state)))\(message)",
                 file: file,
                 line: line
@@ -225,7 +226,7 @@ enum PostgresErrorMapping {
         }
         let cause = error.underlying.map { ": \($0)" } ?? ""
         return KeyStoreError(
-            .storage,
+            .unavailable,
             reason: "PostgreSQL at \(location) is unavailable (\(error.code))\(cause)",
             file: file,
             line: line
@@ -241,6 +242,7 @@ enum PostgresErrorMapping {
         case "28P01", "28000": ", authentication failed"
         case "3D000": ", the database does not exist"
         case "40001", "40P01": ", a concurrent transaction conflicted"
+        case "53300": ", too many connections"
         default: state.hasPrefix("08") ? ", the connection failed" : ""
         }
     }

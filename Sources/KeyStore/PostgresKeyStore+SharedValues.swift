@@ -13,6 +13,20 @@
 import PostgresNIO
 
 extension PostgresKeyStore {
+    /// Throws ``KeyStoreError/unavailable`` unless the database answers and takes writes (not a
+    /// standby in recovery, not read-only).
+    public func requireWritable() async throws {
+        let readOnly = try await self.rows("SELECT current_setting('transaction_read_only')") {
+            try $0.decode(String.self)
+        }
+        if readOnly.first != "off" {
+            throw KeyStoreError(
+                .unavailable,
+                reason: "PostgreSQL at \(self.location) takes no writes (a read-only standby?)"
+            )
+        }
+    }
+
     public func sharedValue(named name: String) async throws -> [UInt8]? {
         try await self.rows("SELECT value FROM shared_values WHERE name = \(name)") {
             Array(try $0.decode(ByteBuffer.self).readableBytesView)

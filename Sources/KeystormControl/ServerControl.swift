@@ -229,6 +229,11 @@ public final class ServerControl: Sendable {
         } catch {
             return .notReady("the key store does not answer: \(ControlError.classifying(error))")
         }
+        do {
+            try await Self.within(.seconds(3)) { try await self.control.store.requireWritable() }
+        } catch {
+            return .notReady("the key store takes no writes: \(ControlError.classifying(error))")
+        }
         if let tenant = tenants.first(where: { $0.rootKey.provider != rootKeys.providerName }) {
             return .notReady(
                 "tenant \(tenant.id) cannot be served: its root key is in the \(tenant.rootKey.provider) root-key service, but this server uses \(rootKeys.providerName)"

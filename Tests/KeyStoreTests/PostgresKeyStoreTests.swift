@@ -92,7 +92,7 @@ struct PostgresKeyStoreLiveTests {
         configuration.connectTimeout = .seconds(1)
         configuration.operationTimeout = .seconds(3)
         let started = ContinuousClock.now
-        await Self.expectStorageError(containing: ["127.0.0.1:\(configuration.port)"]) {
+        await Self.expectStorageError(.unavailable, containing: ["127.0.0.1:\(configuration.port)"]) {
             _ = try await PostgresKeyStore.connect(configuration)
         }
         // Bounded by the deadline (plus slack for a loaded machine), not a hang.
@@ -155,11 +155,12 @@ struct PostgresKeyStoreLiveTests {
     @Test func aClosedStoreFailsCallsInsteadOfHanging() async throws {
         try await withTemporaryPostgresStore { store in
             await store.close()
-            await Self.expectStorageError(containing: ["PostgreSQL"]) { _ = try await store.tenants() }
+            await Self.expectStorageError(.unavailable, containing: ["PostgreSQL"]) { _ = try await store.tenants() }
         }
     }
 
     private static func expectStorageError(
+        _ code: KeyStoreError.Code = .storage,
         containing fragments: [String],
         sourceLocation: SourceLocation = #_sourceLocation,
         _ body: () async throws -> Void
@@ -168,7 +169,7 @@ struct PostgresKeyStoreLiveTests {
             try await body()
             Issue.record("expected a storage error", sourceLocation: sourceLocation)
         } catch let error as KeyStoreError {
-            #expect(error.code == .storage, sourceLocation: sourceLocation)
+            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
             for fragment in fragments {
                 #expect(error.reason.contains(fragment), "\(error.reason)", sourceLocation: sourceLocation)
             }

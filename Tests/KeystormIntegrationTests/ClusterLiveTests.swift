@@ -196,6 +196,66 @@ extension LiveServerTests {
             }
         }
 
+        /// `.ci/postgres` of this repository.
+        static var postgresScript: String {
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".ci/postgres").path
+        }
+
+        static func postgres(_ command: String, _ directory: String) async throws -> String {
+            let outcome = try await Subprocess.run("/bin/bash", [Self.postgresScript, command, directory])
+            guard outcome.succeeded else { throw LiveTestFailure(".ci/postgres \(command): \(outcome.output)") }
+            return outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        /// PostgreSQL stopped and started again under a node: Gets fail with a clear KMIP error and
+        /// `/readyz` says why while it is down; both recover by themselves, no restart of Keystorm.
+        @Test func aPostgreSQLRestartFailsOperationsClearlyAndTheyRecoverByThemselves() async throws {
+            // A server of this test's own: the shared one must not stop under other tests.
+            let directory = NSTemporaryDirectory() + "keystorm-pg-\(UUID().uuidString.prefix(8).lowercased())"
+            let server = try await Self.postgres("start", directory)
+            do {
+                let url = server + "?connect_timeout=2&operation_timeout=3"
+                try await LiveServer.with(arguments: ["--store", url]) { node in
+                    let client = try node.client()
+                    let uid = try await client.createKey()
+                    let material = try #require(try await client.keyMaterial(uid).material)
+                    let admin = try await node.adminPort()
+
+                    _ = try await Self.postgres("pause", directory)
+                    let failed = try await client.keyMaterial(uid)
+                    #expect(failed.material == nil)
+                    expectFailure(failed.item, .generalFailure, "Get while PostgreSQL is down")
+                    #expect(
+                        failed.item.resultMessage?.contains("the key store is unavailable") == true,
+                        "\(failed.item.resultMessage ?? "")"
+                    )
+                    let notReady = try await retrying(timeout: .seconds(30), "/readyz failing") {
+                        () -> AdminHTTPProbe.Answer? in
+                        let answer = try await AdminHTTPProbe.request(port: admin, "GET", "/readyz")
+                        return answer.status == 503 ? answer : nil
+                    }
+                    #expect(notReady.body.contains("key store"), "\(notReady.body)")
+
+                    _ = try await Self.postgres("resume", directory)
+                    let recovered = try await retrying(timeout: .seconds(60), "Gets after PostgreSQL is back") {
+                        () -> [UInt8]? in
+                        try await client.keyMaterial(uid).material
+                    }
+                    #expect(recovered == material)
+                    _ = try await retrying(timeout: .seconds(30), "/readyz ready again") { () -> Bool? in
+                        try await AdminHTTPProbe.request(port: admin, "GET", "/readyz").status == 200 ? true : nil
+                    }
+                    // Writes too.
+                    _ = try await client.createKey()
+                }
+            } catch {
+                _ = try? await Self.postgres("stop", directory)
+                throw error
+            }
+            _ = try await Self.postgres("stop", directory)
+        }
+
         @Test func aNodeWithAnotherMasterKeyRefusesToStartAndSaysWhy() async throws {
             try await ClusterDatabase.with { url in
                 try await LiveServer.with(arguments: ["--store", url]) { _ in

@@ -74,6 +74,11 @@ extension KMIPServerCore {
             // Another request changed the object first: the store did its job.
             self.metrics.store(operation, failed: false, elapsed: ContinuousClock.now - start)
             throw KMIPError(.generalFailure, "concurrent update while \(what); retry")
+        } catch KeyStoreError.unavailable {
+            // A shared store that is down or restarting: say so, so that clients retry (vCenter
+            // goes on to the next server of its key provider).
+            self.metrics.store(operation, failed: true, elapsed: ContinuousClock.now - start)
+            throw KMIPError(.generalFailure, "\(what) failed: the key store is unavailable; retry")
         } catch {
             self.metrics.store(operation, failed: true, elapsed: ContinuousClock.now - start)
             throw KMIPError(.generalFailure, "\(what) failed in the key store\(Self.diskFullNote(error))")
