@@ -84,6 +84,16 @@ public protocol KeyStore: Sendable {
         _ change: @escaping @Sendable ([UInt8]?) throws -> (value: [UInt8], result: Result)
     ) async throws -> Result
 
+    // MARK: Backup and restore
+
+    /// Everything the store holds, read in one transaction (one consistent snapshot, also while
+    /// servers write).
+    func snapshot() async throws -> StoreSnapshot
+    /// Writes `snapshot` in one transaction: all of it or nothing. Unless `replacing`, a store
+    /// that holds anything is left alone with ``KeyStoreError/alreadyExists``; with `replacing`,
+    /// what it held is deleted first.
+    func restore(_ snapshot: StoreSnapshot, replacing: Bool) async throws
+
     /// Objects whose key material is wrapped under an older root-key version than `version`
     /// (for the background re-wrap job), at most `limit`.
     func objectsNeedingRewrap(tenantID: String, currentVersion: Int, limit: Int) async throws -> [StoredObject]

@@ -190,9 +190,10 @@ enum PostgresErrorMapping {
                 line: line
             )
         default:
+            // The pool's own errors: closed, or giving up on connections that keep failing.
             return KeyStoreError(
-                .storage,
-                reason: "PostgreSQL at \(location): unexpected \(type(of: error))",
+                .unavailable,
+                reason: "PostgreSQL at \(location) is unavailable (\(type(of: error)): \(error))",
                 file: file,
                 line: line
             )

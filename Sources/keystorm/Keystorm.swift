@@ -26,7 +26,10 @@ struct Keystorm: AsyncParsableCommand {
             store, root key, certificates and a default tenant, and logs how to connect vCenter.
             The other commands manage tenants, the clients they trust and their keys.
             """,
-        subcommands: [ServeCommand.self, TenantsCommand.self, ClientsCommand.self, KeysCommand.self, RootKeyCommand.self],
+        subcommands: [
+            ServeCommand.self, TenantsCommand.self, ClientsCommand.self, KeysCommand.self, RootKeyCommand.self,
+            BackupCommand.self, RestoreCommand.self,
+        ],
         defaultSubcommand: nil
     )
 
@@ -53,7 +56,10 @@ struct Keystorm: AsyncParsableCommand {
 
 /// The options every command shares.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: "The data directory (config key data-dir, env KEYSTORM_DATA_DIR). Default: ./keystorm-data")
+    @Option(
+        name: .long,
+        help: "The data directory (config key data-dir, env KEYSTORM_DATA_DIR). Default: ./keystorm-data"
+    )
     var dataDir: String?
 
     @Option(name: .long, help: "A configuration file (env KEYSTORM_CONFIG).")
@@ -64,6 +70,9 @@ struct CommonOptions: ParsableArguments {
     }
 
     func dataDirectory(_ resolver: SettingsResolver) -> DataDirectory {
-        DataDirectory(path: resolver.string("data-dir", flag: self.dataDir, default: "./keystorm-data"), settings: resolver)
+        DataDirectory(
+            path: resolver.string("data-dir", flag: self.dataDir, default: "./keystorm-data"),
+            settings: resolver
+        )
     }
 }

@@ -53,6 +53,10 @@ final class RecordingKeyStore: KeyStore {
     ) async throws -> Result {
         try await self.base.updateSharedValue(named: name, change)
     }
+    func snapshot() async throws -> StoreSnapshot { try await self.base.snapshot() }
+    func restore(_ snapshot: StoreSnapshot, replacing: Bool) async throws {
+        try await self.base.restore(snapshot, replacing: replacing)
+    }
     func clients(fingerprint: String) async throws -> [ClientRule] {
         try await self.base.clients(fingerprint: fingerprint)
     }

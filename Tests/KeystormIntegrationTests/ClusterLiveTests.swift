@@ -256,6 +256,116 @@ extension LiveServerTests {
             _ = try await Self.postgres("stop", directory)
         }
 
+        /// The upgrade path from one node to several: a backup of a running SQLite node, restored
+        /// into PostgreSQL under a new node with the same master key.
+        @Test func aBackupFromSQLiteRestoresIntoPostgreSQLAndEveryKeyReadsBackIdentical() async throws {
+            try await ClusterDatabase.with { url in
+                let backup = NSTemporaryDirectory() + "keystorm-backup-\(UUID().uuidString.prefix(8)).json"
+                defer { try? FileManager.default.removeItem(atPath: backup) }
+                var material: [UniqueIdentifier: [UInt8]] = [:]
+                var destroyed: UniqueIdentifier?
+                let masterKey = try await LiveServer.with { single in
+                    let client = try single.client()
+                    for _ in 0..<12 {
+                        let uid = try await client.createKey()
+                        let bytes = try #require(try await client.keyMaterial(uid).material)
+                        material[uid] = bytes
+                    }
+                    let named = try #require(material.keys.first)
+                    Self.expectSuccess(
+                        try await client.call(
+                            AddAttributeRequest(
+                                uniqueIdentifier: named,
+                                attribute: .custom("x-Name", .textString("vm-7"))
+                            )
+                        ),
+                        "Add Attribute"
+                    )
+                    let gone = try await client.createKey()
+                    Self.expectSuccess(try await client.call(DestroyRequest(uniqueIdentifier: gone)), "Destroy")
+                    destroyed = gone
+                    // Taken while the server runs.
+                    let output = try await single.cli(["backup", "--out", backup])
+                    #expect(output.contains("13 keys"), "\(output)")
+                    // The file holds no key material in the clear.
+                    let text = try String(contentsOfFile: backup, encoding: .utf8)
+                    for bytes in material.values {
+                        #expect(!text.contains(Data(bytes).base64EncodedString()))
+                    }
+                    return try Data(contentsOf: URL(fileURLWithPath: single.dataDirectory + "/master.key"))
+                }
+                let node = try await LiveServer.start(arguments: ["--store", url]) { directory in
+                    try FileManager.default.createDirectory(
+                        atPath: directory,
+                        withIntermediateDirectories: true,
+                        attributes: [.posixPermissions: 0o700]
+                    )
+                    _ = FileManager.default.createFile(
+                        atPath: directory + "/master.key",
+                        contents: masterKey,
+                        attributes: [.posixPermissions: 0o600]
+                    )
+                    let binary = try LiveServer.locateBinary()
+                    let environment = LiveServer.environment().merging(["KEYSTORM_STORE": url]) { $1 }
+                    let restored = try await Subprocess.run(
+                        binary,
+                        ["restore", "--in", backup, "--data-dir", directory],
+                        environment: environment
+                    )
+                    #expect(restored.succeeded, "\(restored.output)")
+                    // Twice: the store is not empty any more.
+                    let again = try await Subprocess.run(
+                        binary,
+                        ["restore", "--in", backup, "--data-dir", directory],
+                        environment: environment
+                    )
+                    #expect(!again.succeeded && again.output.contains("not empty"), "\(again.output)")
+                }
+                // The node on PostgreSQL serves every key with the same material.
+                do {
+                    let client = try node.client()
+                    for (uid, bytes) in material {
+                        #expect(try await client.keyMaterial(uid).material == bytes, "\(uid)")
+                    }
+                    let named = try #require(material.keys.first)
+                    #expect(try await Self.customAttribute(client, named, "x-Name") == "vm-7")
+                    let gone = try #require(destroyed)
+                    #expect(try await client.keyMaterial(gone).material == nil)
+                    await node.stop()
+                } catch {
+                    await node.stop()
+                    throw error
+                }
+            }
+        }
+
+        @Test func aDamagedBackupIsRefusedBeforeAnythingIsWritten() async throws {
+            try await LiveServer.with { single in
+                _ = try await single.client().createKey()
+                let backup = single.root + "/backup.json"
+                _ = try await single.cli(["backup", "--out", backup])
+                // Never replaced.
+                let twice = try await Subprocess.run(
+                    single.binary,
+                    ["backup", "--out", backup, "--data-dir", single.dataDirectory],
+                    environment: LiveServer.environment()
+                )
+                #expect(!twice.succeeded && twice.output.contains("exists"), "\(twice.output)")
+                var bytes = try Data(contentsOf: URL(fileURLWithPath: backup))
+                bytes[bytes.count / 2] ^= 0x01
+                let damaged = single.root + "/damaged.json"
+                try bytes.write(to: URL(fileURLWithPath: damaged))
+                let empty = single.root + "/empty-data"
+                let refused = try await Subprocess.run(
+                    single.binary,
+                    ["restore", "--in", damaged, "--data-dir", empty],
+                    environment: LiveServer.environment()
+                )
+                #expect(!refused.succeeded && refused.output.contains("checksum"), "\(refused.output)")
+                #expect(!FileManager.default.fileExists(atPath: empty + "/keystorm.sqlite"))
+            }
+        }
+
         @Test func aNodeWithAnotherMasterKeyRefusesToStartAndSaysWhy() async throws {
             try await ClusterDatabase.with { url in
                 try await LiveServer.with(arguments: ["--store", url]) { _ in
