@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+
+public import KeystormControl
 /// What the admin API does. ``ControlAdminOperations`` implements it over the control plane
 /// (`KeystormControl`'s `ServerControl`), the same logic as the `tenants`, `clients`, `root-key`
 /// and `keys` commands. A `ControlError` becomes the HTTP status of its code
@@ -46,6 +48,8 @@ public protocol AdminOperations: Sendable {
     /// Whether the server can serve: the store answers and the root-key service answers for the
     /// tenants' root keys.
     func readiness() async -> AdminReadiness
+    /// The store (role, replication) and the nodes that share it.
+    func cluster() async throws -> ClusterStatus
 }
 
 /// A failure of the HTTP layer itself (a malformed or late request body, a bad listener

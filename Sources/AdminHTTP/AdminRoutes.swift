@@ -20,6 +20,7 @@ import Synchronization
 /// GET    /metrics                                   Prometheus text format 0.0.4
 /// GET    /healthz                                   200 while the process runs
 /// GET    /readyz                                    200, or 503 {"status": "not ready", "reason": ...}
+/// GET    /v1/cluster                                {"store": {...}, "nodes": [...], "readAt": T}
 /// GET    /v1/tenants                                {"tenants": [...]}
 /// POST   /v1/tenants                                {"id": ..., "displayName": ...} -> 201 tenant
 /// GET    /v1/clients[?tenant=T]                     {"clients": [...]}
@@ -88,6 +89,9 @@ public enum AdminRoutes {
         to v1: RouterGroup<AdminRequestContext>,
         operations: any AdminOperations
     ) {
+        v1.get("cluster") { _, _ in
+            AdminJSON.response(try await operations.cluster())
+        }
         v1.get("tenants") { _, _ in
             AdminJSON.response(["tenants": try await operations.tenants()])
         }

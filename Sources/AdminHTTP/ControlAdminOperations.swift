@@ -111,6 +111,10 @@ public struct ControlAdminOperations: AdminOperations {
         return AdminPrewarmResult(tenant: tenant, unwrapped: result.warmed, failed: result.failed)
     }
 
+    public func cluster() async throws -> ClusterStatus {
+        try await self.server.cluster()
+    }
+
     public func readiness() async -> AdminReadiness {
         switch await self.server.readiness() {
         case .ready: .ready

@@ -76,6 +76,10 @@ public protocol KeyStore: Sendable {
     /// A value that every node sharing this store reads alike (the Local provider's sealed root
     /// keys, say): opaque bytes under a name. `nil` when none was stored.
     func sharedValue(named name: String) async throws -> [UInt8]?
+    /// Every shared value whose name starts with `prefix`, by name.
+    func sharedValues(prefix: String) async throws -> [String: [UInt8]]
+    /// Where the store is and how it is doing (role, replication).
+    func status() async throws -> StoreStatus
     /// Replaces the value `name` with what `change` returns for the current one (`nil` when none),
     /// in one transaction under a lock every node honours, and returns `change`'s result once the
     /// new value is committed. Nothing changes when `change` throws.

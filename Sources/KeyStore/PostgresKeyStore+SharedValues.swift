@@ -27,6 +27,49 @@ extension PostgresKeyStore {
         }
     }
 
+    public func sharedValues(prefix: String) async throws -> [String: [UInt8]] {
+        let pairs = try await self.rows(
+            "SELECT name, value FROM shared_values WHERE left(name, length(\(prefix))) = \(prefix)"
+        ) { row -> (String, [UInt8]) in
+            let (name, value) = try row.decode((String, ByteBuffer).self)
+            return (name, Array(value.readableBytesView))
+        }
+        return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The server's role (primary or standby), its version, and the standbys that replicate it
+    /// (`pg_stat_replication`: seen only by a superuser or a member of `pg_monitor`; otherwise
+    /// the list is empty).
+    public func status() async throws -> StoreStatus {
+        let (version, recovering) =
+            try await self.rows(
+                "SELECT current_setting('server_version'), pg_is_in_recovery()"
+            ) { try $0.decode((String, Bool).self) }.first ?? ("", false)
+        let standbys = try await self.rows(
+            """
+            SELECT coalesce(application_name, ''), host(client_addr), coalesce(state, ''), coalesce(sync_state, ''),
+                extract(epoch FROM replay_lag)::float8
+            FROM pg_stat_replication ORDER BY application_name
+            """
+        ) { row in
+            let (name, address, state, sync, lag) = try row.decode((String, String?, String, String, Double?).self)
+            return StoreStatus.Standby(
+                name: name,
+                address: address,
+                state: state,
+                syncState: sync,
+                replayLagSeconds: lag
+            )
+        }
+        return StoreStatus(
+            kind: "postgresql",
+            location: self.location,
+            role: recovering ? "standby" : "primary",
+            version: "PostgreSQL \(version)",
+            standbys: standbys
+        )
+    }
+
     public func sharedValue(named name: String) async throws -> [UInt8]? {
         try await self.rows("SELECT value FROM shared_values WHERE name = \(name)") {
             Array(try $0.decode(ByteBuffer.self).readableBytesView)

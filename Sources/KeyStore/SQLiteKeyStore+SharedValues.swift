@@ -20,6 +20,26 @@ extension SQLiteKeyStore {
         }
     }
 
+    public func sharedValues(prefix: String) async throws -> [String: [UInt8]] {
+        try await self.read { db in
+            var values: [String: [UInt8]] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT name, value FROM shared_values WHERE substr(name, 1, length(?)) = ?",
+                arguments: [prefix, prefix]
+            ) {
+                let reader = ColumnReader(row: row, table: "shared_values")
+                values[try reader.string("name")] = try reader.bytes("value")
+            }
+            return values
+        }
+    }
+
+    public func status() async throws -> StoreStatus {
+        let version = try await self.read { db in try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "" }
+        return StoreStatus(kind: "sqlite", location: self.writer.path, role: "file", version: "SQLite \(version)")
+    }
+
     /// Replaces the value `name` in one write transaction (SQLite serializes writers, which is
     /// the lock).
     public func updateSharedValue<Result: Sendable>(

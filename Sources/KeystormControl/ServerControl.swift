@@ -200,6 +200,15 @@ public final class ServerControl: Sendable {
         return PrewarmSummary(considered: result.considered, warmed: result.warmed, failed: result.failed)
     }
 
+    // MARK: Cluster
+
+    /// The store and the nodes that share it.
+    public func cluster() async throws(ControlError) -> ClusterStatus {
+        try await self.control.mapped("reading the cluster status") {
+            try await ClusterRegistry.status(store: self.control.store)
+        }
+    }
+
     // MARK: Readiness
 
     /// Whether the server can serve; computed at most once a second.

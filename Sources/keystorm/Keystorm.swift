@@ -26,9 +26,10 @@ struct Keystorm: AsyncParsableCommand {
             store, root key, certificates and a default tenant, and logs how to connect vCenter.
             The other commands manage tenants, the clients they trust and their keys.
             """,
+        version: KeystormVersion.text,
         subcommands: [
             ServeCommand.self, TenantsCommand.self, ClientsCommand.self, KeysCommand.self, RootKeyCommand.self,
-            BackupCommand.self, RestoreCommand.self,
+            BackupCommand.self, RestoreCommand.self, ClusterCommand.self,
         ],
         defaultSubcommand: nil
     )
@@ -75,4 +76,9 @@ struct CommonOptions: ParsableArguments {
             settings: resolver
         )
     }
+}
+
+/// This build's version, as `keystorm --version` and `keystorm cluster status` show it.
+enum KeystormVersion {
+    static let text = "0.9.0"
 }

@@ -13,6 +13,7 @@ import AdminHTTP
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import KeyStore
 import KeystormControl
 import NIOCore
 import Prometheus
@@ -111,6 +112,29 @@ final class RecordingOperations: AdminOperations {
         self.record("prewarm \(tenant) \(recent)")
         return AdminPrewarmResult(tenant: tenant, unwrapped: 2, failed: 0)
     }
+    func cluster() async throws -> ClusterStatus {
+        self.record("cluster")
+        return ClusterStatus(
+            store: StoreStatus(
+                kind: "postgresql",
+                location: "postgres://keystorm@db:5432/keystorm",
+                role: "primary",
+                version: "PostgreSQL 15.18"
+            ),
+            nodes: [
+                ClusterNode(
+                    id: "node-a",
+                    kmipAddress: "10.0.0.1:5696",
+                    version: "1",
+                    startedAt: 100,
+                    heartbeatAt: 200,
+                    cachedKeys: 7
+                )
+            ],
+            readAt: 203
+        )
+    }
+
     func readiness() async -> AdminReadiness {
         self.ready.withLock { $0 }
             ? .ready : .notReady("the local root-key service does not answer for the root key of tenant default")
@@ -135,7 +159,12 @@ struct AdminRoutesTests {
 
     @Test("/metrics renders the registry as Prometheus text 0.0.4; /healthz; /readyz 200 then 503 with a reason")
     func openRoutes() async throws {
-        let descriptor = MetricNameDescriptor(namespace: "keystorm", metricName: "test", unitName: "total", helpText: "a test counter")
+        let descriptor = MetricNameDescriptor(
+            namespace: "keystorm",
+            metricName: "test",
+            unitName: "total",
+            helpText: "a test counter"
+        )
         self.registry.makeCounter(descriptor: descriptor, labels: [("kind", "a")]).increment(by: Int64(3))
         try await self.application().test(.live) { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
@@ -163,7 +192,8 @@ struct AdminRoutesTests {
     @Test("Every /v1 route is 401 without the token or with a wrong one, and runs with it")
     func tokenOnEveryV1Route() async throws {
         let routes: [(HTTPRequest.Method, String)] = [
-            (.get, "/v1/tenants"), (.post, "/v1/tenants"), (.get, "/v1/clients"), (.post, "/v1/clients"),
+            (.get, "/v1/cluster"), (.get, "/v1/tenants"), (.post, "/v1/tenants"), (.get, "/v1/clients"),
+            (.post, "/v1/clients"),
             (.delete, "/v1/clients/r1"), (.get, "/v1/tenants/default/root-key"),
             (.post, "/v1/tenants/default/root-key/rotate"),
             (.delete, "/v1/tenants/default/root-key?confirm=default"), (.get, "/v1/tenants/default/keys"),
@@ -188,6 +218,11 @@ struct AdminRoutesTests {
             try await client.execute(uri: "/v1/tenants", method: .get, headers: self.bearer) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains(#""id":"default""#))
+            }
+            try await client.execute(uri: "/v1/cluster", method: .get, headers: self.bearer) { response in
+                #expect(response.status == .ok)
+                let status = try JSONDecoder().decode(ClusterStatus.self, from: Data(response.body.readableBytesView))
+                #expect(status.store.role == "primary" && status.nodes.map(\.id) == ["node-a"])
             }
         }
     }
@@ -245,7 +280,10 @@ struct AdminRoutesTests {
             }
             try await client.execute(uri: "/v1/tenants/t2/keys/prewarm?recent=7", method: .post, headers: self.bearer) {
                 response in
-                let result = try JSONDecoder().decode(AdminPrewarmResult.self, from: Data(response.body.readableBytesView))
+                let result = try JSONDecoder().decode(
+                    AdminPrewarmResult.self,
+                    from: Data(response.body.readableBytesView)
+                )
                 #expect(result.unwrapped == 2)
             }
             try await client.execute(uri: "/v1/tenants/t2/keys?limit=5", method: .get, headers: self.bearer) {

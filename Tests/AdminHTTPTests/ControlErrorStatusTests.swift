@@ -36,6 +36,7 @@ struct FailingOperations: AdminOperations {
     func destroyKey(tenant: String, uniqueIdentifier: String) async throws { throw self.error }
     func prewarm(tenant: String, recent: Int) async throws -> AdminPrewarmResult { throw self.error }
     func readiness() async -> AdminReadiness { .ready }
+    func cluster() async throws -> ClusterStatus { throw self.error }
 }
 
 @Suite("Control-plane errors become HTTP statuses by code")

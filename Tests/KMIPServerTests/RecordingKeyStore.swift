@@ -53,6 +53,10 @@ final class RecordingKeyStore: KeyStore {
     ) async throws -> Result {
         try await self.base.updateSharedValue(named: name, change)
     }
+    func sharedValues(prefix: String) async throws -> [String: [UInt8]] {
+        try await self.base.sharedValues(prefix: prefix)
+    }
+    func status() async throws -> StoreStatus { try await self.base.status() }
     func snapshot() async throws -> StoreSnapshot { try await self.base.snapshot() }
     func restore(_ snapshot: StoreSnapshot, replacing: Bool) async throws {
         try await self.base.restore(snapshot, replacing: replacing)

@@ -450,6 +450,33 @@ extension LiveServerTests {
             }
         }
 
+        @Test func clusterStatusListsBothNodesAndTheStore() async throws {
+            try await ClusterDatabase.with { url in
+                try await Self.withTwoNodes(url) { a, b in
+                    // Through A's admin API, and read from the store by the CLI alone.
+                    for environment in [[:], ["KEYSTORM_ADMIN_API": "off"]] {
+                        let output = try await retrying(timeout: .seconds(30), "both nodes' heartbeats") {
+                            () -> String? in
+                            let outcome = try await Subprocess.run(
+                                a.binary,
+                                ["cluster", "status", "--data-dir", a.dataDirectory],
+                                environment: LiveServer.environment().merging(["KEYSTORM_STORE": url]) { $1 }
+                                    .merging(environment) { $1 }
+                            )
+                            guard outcome.succeeded else { throw LiveTestFailure(outcome.output) }
+                            let both =
+                                outcome.output.contains("127.0.0.1:\(a.port)")
+                                && outcome.output.contains("127.0.0.1:\(b.port)")
+                            return both ? outcome.output : nil
+                        }
+                        #expect(output.contains("store:    postgresql"), "\(output)")
+                        #expect(output.contains("(primary, PostgreSQL"), "\(output)")
+                        #expect(!output.contains("silent"), "\(output)")
+                    }
+                }
+            }
+        }
+
         @Test func trustRulesAndRootKeyDeletionReachTheOtherNode() async throws {
             try await ClusterDatabase.with { url in
                 try await Self.withTwoNodes(url) { a, b in

@@ -9,12 +9,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import IOReactor
 import KMIPServer
 import KeyStore
+import KeystormControl
 import Logging
 import RootKeys
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 extension ServeComposition {
@@ -37,6 +40,7 @@ extension ServeComposition {
             self.prewarmService(adminAPI: admin != nil),
             self.rewrapService(),
         ]
+        if case .postgres = self.settings.store { services.append(self.heartbeatService()) }
         if let admin {
             services.append(admin.service { boundSignal.yield() })
         } else {
@@ -107,6 +111,37 @@ extension ServeComposition {
             return
         } catch {
             Log.error("reloading client rules and root keys failed: \(error)")
+        }
+    }
+
+    /// With a shared store: this node's heartbeat for `keystorm cluster status`, every
+    /// ``ClusterRegistry/interval``. A failed beat is logged once until one succeeds again.
+    private func heartbeatService() -> NamedService {
+        let started = Int64(Date().timeIntervalSince1970)
+        let failing = Mutex(false)
+        let beat: @Sendable () async -> Void = {
+            let node = ClusterNode(
+                id: self.data.nodeID,
+                kmipAddress: "\(ListenAddress(host: self.settings.listen.host, port: self.server.port))",
+                version: KeystormVersion.text,
+                startedAt: started,
+                heartbeatAt: Int64(Date().timeIntervalSince1970),
+                cachedKeys: self.keyAccess.cache.statistics.entries
+            )
+            do {
+                try await ClusterRegistry.beat(node, store: self.data.store)
+                if failing.withLock({ state in defer { state = false }; return state }) {
+                    Log.info("cluster heartbeat written again")
+                }
+            } catch {
+                if !failing.withLock({ state in defer { state = true }; return state }) {
+                    Log.error("cluster heartbeat failed: \(error)")
+                }
+            }
+        }
+        return NamedService("cluster heartbeat") {
+            await beat()
+            try await NamedService.every("cluster heartbeat", ClusterRegistry.interval, beat).run()
         }
     }
 
