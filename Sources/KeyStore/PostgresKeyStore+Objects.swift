@@ -22,18 +22,20 @@ extension PostgresKeyStore {
             duplicate: "object \(object.uniqueIdentifier) already exists in tenant \(object.tenantID)",
             missingParent: "tenant \(object.tenantID) does not exist"
         )
+        _ = try await self.rows(Self.insertQuery(object), meaning) { _ in () }
+    }
+
+    /// The `INSERT` of one object with all its columns (also what a restore writes).
+    static func insertQuery(_ object: StoredObject) -> PostgresQuery {
         let wrapped = PostgresWrappedColumns(object.wrappedKey)
-        _ = try await self.rows(
-            """
+        return """
             INSERT INTO objects (tenant_id, unique_identifier, object_type, state, names, attributes, wrapped_key,
                 wrapped_root_key_id, wrapped_root_key_version, created_at, updated_at, revision)
             VALUES (\(object.tenantID), \(object.uniqueIdentifier), \(Int64(object.objectType)),
                 \(Int64(object.state)), \(object.names), \(ByteBuffer(bytes: object.attributes)),
                 \(wrapped.ciphertext), \(wrapped.rootKeyID), \(wrapped.version),
                 \(object.createdAt), \(object.updatedAt), \(object.revision))
-            """,
-            meaning
-        ) { _ in () }
+            """
     }
 
     public func object(tenantID: String, uniqueIdentifier: String) async throws -> StoredObject? {

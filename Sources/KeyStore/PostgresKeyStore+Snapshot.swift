@@ -66,43 +66,10 @@ extension PostgresKeyStore {
         _ snapshot: StoreSnapshot,
         _ connection: PostgresConnection,
         _ logger: Logger
-    )
-        async throws
-    {
-        for tenant in snapshot.tenants {
-            try await connection.query(
-                """
-                INSERT INTO tenants (id, display_name, root_key_provider, root_key_id, root_key_version, created_at)
-                VALUES (\(tenant.id), \(tenant.displayName), \(tenant.rootKey.provider), \(tenant.rootKey.keyID),
-                    \(Int64(tenant.rootKey.version)), \(tenant.createdAt))
-                """,
-                logger: logger
-            )
-        }
-        for client in snapshot.clients {
-            try await connection.query(
-                """
-                INSERT INTO client_rules (id, tenant_id, kind, fingerprint, certificate_pem, label, created_at)
-                VALUES (\(client.id), \(client.tenantID), \(client.kind.rawValue), \(client.fingerprint),
-                    \(client.certificatePEM), \(client.label), \(client.createdAt))
-                """,
-                logger: logger
-            )
-        }
-        for object in snapshot.objects {
-            let wrapped = PostgresWrappedColumns(object.wrappedKey)
-            try await connection.query(
-                """
-                INSERT INTO objects (tenant_id, unique_identifier, object_type, state, names, attributes, wrapped_key,
-                    wrapped_root_key_id, wrapped_root_key_version, created_at, updated_at, revision)
-                VALUES (\(object.tenantID), \(object.uniqueIdentifier), \(Int64(object.objectType)),
-                    \(Int64(object.state)), \(object.names), \(ByteBuffer(bytes: object.attributes)),
-                    \(wrapped.ciphertext), \(wrapped.rootKeyID), \(wrapped.version),
-                    \(object.createdAt), \(object.updatedAt), \(object.revision))
-                """,
-                logger: logger
-            )
-        }
+    ) async throws {
+        for tenant in snapshot.tenants { try await connection.query(Self.insertQuery(tenant), logger: logger) }
+        for client in snapshot.clients { try await connection.query(Self.insertQuery(client), logger: logger) }
+        for object in snapshot.objects { try await connection.query(Self.insertQuery(object), logger: logger) }
         for (name, value) in snapshot.sharedValues.sorted(by: { $0.key < $1.key }) {
             try await connection.query(
                 "INSERT INTO shared_values (name, value, updated_at) VALUES (\(name), \(ByteBuffer(bytes: value)), now())",

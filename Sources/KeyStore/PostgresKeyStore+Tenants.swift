@@ -18,14 +18,16 @@ extension PostgresKeyStore {
     public func createTenant(_ tenant: Tenant) async throws {
         try NameRules.validate(tenant.id, kind: "tenant id")
         let meaning = StorageErrorMapping.Meaning(duplicate: "tenant \(tenant.id) already exists")
-        _ = try await self.rows(
-            """
-            INSERT INTO tenants (id, display_name, root_key_provider, root_key_id, root_key_version, created_at)
-            VALUES (\(tenant.id), \(tenant.displayName), \(tenant.rootKey.provider), \(tenant.rootKey.keyID),
-                \(Int64(tenant.rootKey.version)), \(tenant.createdAt))
-            """,
-            meaning
-        ) { _ in () }
+        _ = try await self.rows(Self.insertQuery(tenant), meaning) { _ in () }
+    }
+
+    /// The `INSERT` of one tenant (also what a restore writes).
+    static func insertQuery(_ tenant: Tenant) -> PostgresQuery {
+        """
+        INSERT INTO tenants (id, display_name, root_key_provider, root_key_id, root_key_version, created_at)
+        VALUES (\(tenant.id), \(tenant.displayName), \(tenant.rootKey.provider), \(tenant.rootKey.keyID),
+            \(Int64(tenant.rootKey.version)), \(tenant.createdAt))
+        """
     }
 
     public func tenant(id: String) async throws -> Tenant? {
@@ -67,14 +69,16 @@ extension PostgresKeyStore {
             duplicate: "client rule \(client.id) already exists",
             missingParent: "tenant \(client.tenantID) does not exist"
         )
-        _ = try await self.rows(
-            """
-            INSERT INTO client_rules (id, tenant_id, kind, fingerprint, certificate_pem, label, created_at)
-            VALUES (\(client.id), \(client.tenantID), \(client.kind.rawValue), \(client.fingerprint),
-                \(client.certificatePEM), \(client.label), \(client.createdAt))
-            """,
-            meaning
-        ) { _ in () }
+        _ = try await self.rows(Self.insertQuery(client), meaning) { _ in () }
+    }
+
+    /// The `INSERT` of one client rule (also what a restore writes).
+    static func insertQuery(_ client: ClientRule) -> PostgresQuery {
+        """
+        INSERT INTO client_rules (id, tenant_id, kind, fingerprint, certificate_pem, label, created_at)
+        VALUES (\(client.id), \(client.tenantID), \(client.kind.rawValue), \(client.fingerprint),
+            \(client.certificatePEM), \(client.label), \(client.createdAt))
+        """
     }
 
     public func removeClient(id: String) async throws -> Bool {

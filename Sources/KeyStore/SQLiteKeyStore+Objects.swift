@@ -24,17 +24,20 @@ extension SQLiteKeyStore {
             duplicate: "object \(object.uniqueIdentifier) already exists in tenant \(object.tenantID)",
             missingParent: "tenant \(object.tenantID) does not exist"
         )
-        try await self.write(meaning) { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO objects (\(StoredObject.columns))
-                    VALUES (NULL, ?, ?, ?, ?, \(Self.blobParameter), \(Self.wrappedKeyParameter), ?, ?, ?, ?, ?)
-                    """,
-                arguments: [object.tenantID, object.uniqueIdentifier] + Self.contentArguments(object)
-                    + [object.createdAt, object.updatedAt, object.revision]
-            )
-            try Self.insertNames(object.names, objectID: db.lastInsertedRowID, tenantID: object.tenantID, db)
-        }
+        try await self.write(meaning) { db in try Self.insert(object, db) }
+    }
+
+    /// Inserts one object with all its columns and its names (also what a restore writes).
+    static func insert(_ object: StoredObject, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO objects (\(StoredObject.columns))
+                VALUES (NULL, ?, ?, ?, ?, \(Self.blobParameter), \(Self.wrappedKeyParameter), ?, ?, ?, ?, ?)
+                """,
+            arguments: [object.tenantID, object.uniqueIdentifier] + Self.contentArguments(object)
+                + [object.createdAt, object.updatedAt, object.revision]
+        )
+        try Self.insertNames(object.names, objectID: db.lastInsertedRowID, tenantID: object.tenantID, db)
     }
 
     public func object(tenantID: String, uniqueIdentifier: String) async throws -> StoredObject? {

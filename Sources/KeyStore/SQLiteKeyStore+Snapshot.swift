@@ -50,35 +50,9 @@ extension SQLiteKeyStore {
                     throw KeyStoreError(.alreadyExists, reason: "the store is not empty")
                 }
             }
-            for tenant in snapshot.tenants {
-                try db.execute(
-                    sql: "INSERT INTO tenants (\(Tenant.columns)) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [
-                        tenant.id, tenant.displayName, tenant.rootKey.provider, tenant.rootKey.keyID,
-                        Int64(tenant.rootKey.version), tenant.createdAt,
-                    ]
-                )
-            }
-            for client in snapshot.clients {
-                try db.execute(
-                    sql: "INSERT INTO client_rules (\(ClientRule.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [
-                        client.id, client.tenantID, client.kind.rawValue, client.fingerprint, client.certificatePEM,
-                        client.label, client.createdAt,
-                    ]
-                )
-            }
-            for object in snapshot.objects {
-                try db.execute(
-                    sql: """
-                        INSERT INTO objects (\(StoredObject.columns))
-                        VALUES (NULL, ?, ?, ?, ?, \(Self.blobParameter), \(Self.wrappedKeyParameter), ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [object.tenantID, object.uniqueIdentifier] + Self.contentArguments(object)
-                        + [object.createdAt, object.updatedAt, object.revision]
-                )
-                try Self.insertNames(object.names, objectID: db.lastInsertedRowID, tenantID: object.tenantID, db)
-            }
+            for tenant in snapshot.tenants { try Self.insert(tenant, db) }
+            for client in snapshot.clients { try Self.insert(client, db) }
+            for object in snapshot.objects { try Self.insert(object, db) }
             for (name, value) in snapshot.sharedValues.sorted(by: { $0.key < $1.key }) {
                 try db.execute(
                     sql: "INSERT INTO shared_values (name, value, updated_at) VALUES (?, \(Self.blobParameter), ?)",

@@ -18,15 +18,18 @@ extension SQLiteKeyStore {
         // The id names a directory of client files and appears in every audit line.
         try NameRules.validate(tenant.id, kind: "tenant id")
         let meaning = StorageErrorMapping.Meaning(duplicate: "tenant \(tenant.id) already exists")
-        try await self.write(meaning) { db in
-            try db.execute(
-                sql: "INSERT INTO tenants (\(Tenant.columns)) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [
-                    tenant.id, tenant.displayName, tenant.rootKey.provider, tenant.rootKey.keyID,
-                    Int64(tenant.rootKey.version), tenant.createdAt,
-                ]
-            )
-        }
+        try await self.write(meaning) { db in try Self.insert(tenant, db) }
+    }
+
+    /// Inserts one tenant (also what a restore writes).
+    static func insert(_ tenant: Tenant, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO tenants (\(Tenant.columns)) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                tenant.id, tenant.displayName, tenant.rootKey.provider, tenant.rootKey.keyID,
+                Int64(tenant.rootKey.version), tenant.createdAt,
+            ]
+        )
     }
 
     public func tenant(id: String) async throws -> Tenant? {
@@ -74,15 +77,18 @@ extension SQLiteKeyStore {
             duplicate: "client rule \(client.id) already exists",
             missingParent: "tenant \(client.tenantID) does not exist"
         )
-        try await self.write(meaning) { db in
-            try db.execute(
-                sql: "INSERT INTO client_rules (\(ClientRule.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [
-                    client.id, client.tenantID, client.kind.rawValue, client.fingerprint, client.certificatePEM,
-                    client.label, client.createdAt,
-                ]
-            )
-        }
+        try await self.write(meaning) { db in try Self.insert(client, db) }
+    }
+
+    /// Inserts one client rule (also what a restore writes).
+    static func insert(_ client: ClientRule, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO client_rules (\(ClientRule.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [
+                client.id, client.tenantID, client.kind.rawValue, client.fingerprint, client.certificatePEM,
+                client.label, client.createdAt,
+            ]
+        )
     }
 
     public func removeClient(id: String) async throws -> Bool {
