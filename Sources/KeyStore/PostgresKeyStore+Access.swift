@@ -24,7 +24,7 @@ extension PostgresKeyStore {
         line: UInt = #line,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await self.call(meaning, file: file, line: line) { [client, logger] in
+        try await self.call(meaning, file: file, line: line) { [client = self.client, logger] in
             try await client.withConnection { connection in
                 try await connection.withTransaction(logger: logger) { connection in
                     if readOnlySnapshot {
@@ -47,7 +47,7 @@ extension PostgresKeyStore {
         line: UInt = #line,
         decode: @escaping @Sendable (PostgresRow) throws -> T
     ) async throws -> [T] {
-        try await self.call(meaning, file: file, line: line) { [client, logger] in
+        try await self.call(meaning, file: file, line: line) { [client = self.client, logger] in
             var result: [T] = []
             for try await row in try await client.query(query, logger: logger) { result.append(try decode(row)) }
             return result
@@ -70,6 +70,7 @@ extension PostgresKeyStore {
         do {
             return try await Deadline.run(timeout, body)
         } catch is Deadline.Expired {
+            await self.lookForAnotherPrimary()
             throw KeyStoreError(
                 .unavailable,
                 reason: "PostgreSQL at \(location) did not answer within \(timeout)",
@@ -77,8 +78,73 @@ extension PostgresKeyStore {
                 line: line
             )
         } catch {
-            throw PostgresErrorMapping.map(error, meaning: meaning, location: location, file: file, line: line)
+            let mapped = PostgresErrorMapping.map(error, meaning: meaning, location: location, file: file, line: line)
+            if case KeyStoreError.unavailable = mapped { await self.lookForAnotherPrimary() }
+            throw mapped
         }
+    }
+
+    /// With several servers: after a call found the primary unavailable, probe them (at most once
+    /// a second) so that the next calls go to the server that takes writes now (a standby promoted
+    /// after the primary failed).
+    func lookForAnotherPrimary() async {
+        guard self.clients.count > 1 else { return }
+        try? await self.findPrimary(force: false)
+    }
+
+    /// Asks every server whether it is in recovery and makes the first that is not the primary.
+    ///
+    /// - Parameter force: Probe even if the last probe was less than a second ago.
+    /// - Throws: ``KeyStoreError/unavailable`` when no server answers as a primary.
+    func findPrimary(force: Bool) async throws {
+        let now = ContinuousClock.now
+        let due = self.primary.withLock { state -> Bool in
+            if !force, let last = state.probedAt, now - last < .seconds(1) { return false }
+            state.probedAt = now
+            return true
+        }
+        guard due else { return }
+        var answers: [String] = []
+        for (index, server) in self.configuration.hosts.enumerated() {
+            let configuration = try self.configuration.connectionConfiguration(server)
+            do {
+                let writable = try await Deadline.run(self.configuration.connectTimeout) { [logger] in
+                    let connection = try await PostgresConnection.connect(
+                        configuration: configuration,
+                        id: index,
+                        logger: logger
+                    )
+                    defer { Task { try? await connection.close() } }
+                    var recovering = true
+                    for try await value in try await connection.query(
+                        "SELECT pg_is_in_recovery()",
+                        logger: logger
+                    ).decode(Bool.self) {
+                        recovering = value
+                    }
+                    return !recovering
+                }
+                if writable {
+                    let previous = self.primary.withLock { state in
+                        defer { state.index = index }
+                        return state.index
+                    }
+                    if previous != index {
+                        self.logger.notice(
+                            "PostgreSQL primary is now \(server) (was \(self.configuration.hosts[previous]))"
+                        )
+                    }
+                    return
+                }
+                answers.append("\(server): a standby")
+            } catch {
+                answers.append("\(server): no answer")
+            }
+        }
+        throw KeyStoreError(
+            .unavailable,
+            reason: "no PostgreSQL server takes writes (\(answers.joined(separator: "; ")))"
+        )
     }
 }
 

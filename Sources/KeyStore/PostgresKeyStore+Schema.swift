@@ -12,6 +12,7 @@
 #if PostgreSQL
 import Logging
 import PostgresNIO
+import Synchronization
 
 extension PostgresKeyStore {
     /// The schema migrations, in the order they apply. A migration, once released, never changes:
@@ -102,7 +103,8 @@ extension PostgresKeyStore {
     /// refused credentials fail at once with PostgreSQL's reason instead of waiting for the pool.
     func migrate() async throws {
         let known = Self.migrationIdentifiers
-        let configuration = try self.configuration.connectionConfiguration()
+        let server = self.configuration.hosts[self.primary.withLock { $0.index }]
+        let configuration = try self.configuration.connectionConfiguration(server)
         try await self.call(.none, file: #fileID, line: #line) { [logger] in
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
             do {

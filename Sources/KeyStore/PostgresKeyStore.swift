@@ -12,6 +12,7 @@
 #if PostgreSQL
 public import Logging
 import PostgresNIO
+import Synchronization
 
 /// The shared ``KeyStore``: one PostgreSQL database that several Keystorm nodes use at once,
 /// through postgres-nio's connection pool.
@@ -32,38 +33,49 @@ import PostgresNIO
 /// defer { Task { await store.close() } }
 /// ```
 public final class PostgresKeyStore: KeyStore {
-    let client: PostgresClient
+    /// One pool per server of the URL; calls go to ``primary``'s.
+    let clients: [PostgresClient]
     let configuration: PostgresStoreConfiguration
     let logger: Logger
-    private let runner: Task<Void, Never>
+    private let runners: [Task<Void, Never>]
+    /// The index of the server that takes writes, and when the servers were last probed.
+    let primary = Mutex<(index: Int, probedAt: ContinuousClock.Instant?)>((0, nil))
 
-    private init(client: PostgresClient, configuration: PostgresStoreConfiguration, logger: Logger) {
-        self.client = client
+    private init(configuration: PostgresStoreConfiguration, logger: Logger) {
+        let clients = configuration.hosts.map {
+            PostgresClient(configuration: configuration.clientConfiguration($0), backgroundLogger: logger)
+        }
+        self.clients = clients
         self.configuration = configuration
         self.logger = logger
-        self.runner = Task { await client.run() }
+        self.runners = clients.map { client in Task { await client.run() } }
     }
 
     deinit {
-        self.runner.cancel()
+        for runner in self.runners { runner.cancel() }
     }
 
+    /// The pool of the server that takes writes now.
+    var client: PostgresClient { self.clients[self.primary.withLock { $0.index }] }
+
     /// Connects to the database, creates or migrates Keystorm's tables, and returns the store.
+    ///
+    /// With several servers in the URL it first finds the one that takes writes.
     ///
     /// - Parameters:
     ///   - configuration: Where the database is and how to reach it.
     ///   - logger: Receives the pool's connection events (never a query's values).
-    /// - Returns: A store whose pool keeps running until ``close()``.
-    /// - Throws: ``KeyStoreError/storage`` when the database cannot be reached within
-    ///   ``PostgresStoreConfiguration/connectTimeout``, refuses the credentials, or was migrated
-    ///   by a newer Keystorm.
+    /// - Returns: A store whose pools keep running until ``close()``.
+    /// - Throws: ``KeyStoreError/storage`` when the database refuses the credentials or was migrated
+    ///   by a newer Keystorm, ``KeyStoreError/unavailable`` when no server answers as a primary
+    ///   within ``PostgresStoreConfiguration/connectTimeout``.
     public static func connect(
         _ configuration: PostgresStoreConfiguration,
         logger: Logger = Logger(label: "keystorm.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws -> PostgresKeyStore {
-        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
-        let store = PostgresKeyStore(client: client, configuration: configuration, logger: logger)
+        let store = PostgresKeyStore(configuration: configuration, logger: logger)
         do {
+            if configuration.hosts.count > 1 { try await store.findPrimary(force: true) }
             try await store.migrate()
         } catch {
             await store.close()
@@ -72,10 +84,10 @@ public final class PostgresKeyStore: KeyStore {
         return store
     }
 
-    /// Closes the pool. Calls made afterwards fail with ``KeyStoreError/storage``.
+    /// Closes the pools. Calls made afterwards fail with ``KeyStoreError/unavailable``.
     public func close() async {
-        self.runner.cancel()
-        await self.runner.value
+        for runner in self.runners { runner.cancel() }
+        for runner in self.runners { await runner.value }
     }
 
     /// Where the store is, without the password: `postgres://user@host:port/database`.

@@ -14,7 +14,7 @@ import PostgresNIO
 
 /// Where a ``PostgresKeyStore`` finds its database, parsed from a libpq-style URL:
 ///
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...&sslrootcert=FILE&connect_timeout=S&max_connections=N]`
+/// `postgres://USER[:PASSWORD]@HOST[:PORT][,HOST[:PORT]...]/DATABASE[?sslmode=...&sslrootcert=FILE&connect_timeout=S&max_connections=N]`
 ///
 /// `sslmode` follows libpq: `disable`, `prefer` (the default: TLS when the server offers it, the
 /// certificate not checked), `require` (TLS, the certificate not checked), `verify-ca` (TLS and a
@@ -31,8 +31,12 @@ public struct PostgresStoreConfiguration: Sendable {
         case verifyFull = "verify-full"
     }
 
+    /// The first server (with ``otherHosts``: the servers of a primary and its standbys).
     public var host: String
     public var port: Int
+    /// The other servers of the URL (`postgres://u@a:5432,b:5432/db`), tried for the primary after
+    /// ``host``.
+    public var otherHosts: [Host] = []
     public var username: String
     public var password: String?
     public var database: String
@@ -104,18 +108,34 @@ public struct PostgresStoreConfiguration: Sendable {
             }
         }
         guard !username.isEmpty else { throw Self.invalid("it names no user (USER@HOST)") }
-        guard !hostPart.contains(",") else {
-            throw Self.invalid("several hosts are not supported; name the primary (or a proxy that follows it)")
-        }
-        let (host, port) = try Self.hostAndPort(hostPart)
+        // libpq's list of hosts: the primary and its standbys, in any order.
+        let hosts = try hostPart.split(separator: ",", omittingEmptySubsequences: false).map(Self.hostAndPort)
+        guard let (host, port) = hosts.first, hosts.count <= 16 else { throw Self.invalid("at most 16 hosts") }
         self.init(host: host, port: port, username: username, password: password, database: database)
+        self.otherHosts = hosts.dropFirst().map { Host(host: $0.0, port: $0.1) }
         try self.apply(query: query)
     }
 
+    /// One server of the list.
+    public struct Host: Hashable, Sendable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        public var description: String { (self.host.contains(":") ? "[\(self.host)]" : self.host) + ":\(self.port)" }
+    }
+
+    /// Every server, ``host`` first: Keystorm writes to the one that is not in recovery (the
+    /// primary) and looks again when it stops answering (a promotion).
+    public var hosts: [Host] { [Host(host: self.host, port: self.port)] + self.otherHosts }
+
     /// The URL without its password, for logs and status output.
     public var redactedURL: String {
-        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
-        return "postgres://\(self.username)@\(host):\(self.port)/\(self.database)"
+        "postgres://\(self.username)@\(self.hosts.map(\.description).joined(separator: ","))/\(self.database)"
     }
 
     private mutating func apply(query: Substring) throws {
@@ -237,7 +257,7 @@ public struct PostgresStoreConfiguration: Sendable {
     ///
     /// - Throws: ``KeyStoreError/storage`` when the TLS settings do not load (an unreadable
     ///   `sslrootcert`, say).
-    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    func connectionConfiguration(_ server: Host) throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS
         if let settings = self.tlsSettings {
             let context: NIOSSLContext
@@ -251,8 +271,8 @@ public struct PostgresStoreConfiguration: Sendable {
             tls = .disable
         }
         var configuration = PostgresConnection.Configuration(
-            host: self.host,
-            port: self.port,
+            host: server.host,
+            port: server.port,
             username: self.username,
             password: self.password,
             database: self.database,
@@ -263,7 +283,7 @@ public struct PostgresStoreConfiguration: Sendable {
         return configuration
     }
 
-    var clientConfiguration: PostgresClient.Configuration {
+    func clientConfiguration(_ server: Host) -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
         if let settings = self.tlsSettings {
             tls = settings.required ? .require(settings.configuration) : .prefer(settings.configuration)
@@ -271,8 +291,8 @@ public struct PostgresStoreConfiguration: Sendable {
             tls = .disable
         }
         var configuration = PostgresClient.Configuration(
-            host: self.host,
-            port: self.port,
+            host: server.host,
+            port: server.port,
             username: self.username,
             password: self.password,
             database: self.database,

@@ -35,6 +35,14 @@ struct PostgresStoreURLTests {
         #expect(configuration.redactedURL == "postgres://key@storm@db.example:6543/keys")
     }
 
+    @Test func severalHostsAreAPrimaryAndItsStandbys() throws {
+        let configuration = try PostgresStoreConfiguration(
+            url: "postgres://keystorm@db-a:5432,db-b,[fd00::3]:6000/keys"
+        )
+        #expect(configuration.hosts.map(\.description) == ["db-a:5432", "db-b:5432", "[fd00::3]:6000"])
+        #expect(configuration.redactedURL == "postgres://keystorm@db-a:5432,db-b:5432,[fd00::3]:6000/keys")
+    }
+
     @Test func defaultsFollowLibpq() throws {
         let configuration = try PostgresStoreConfiguration(url: "postgres://keystorm@[::1]/keystorm")
         #expect(configuration.host == "::1")
@@ -48,7 +56,7 @@ struct PostgresStoreURLTests {
         ("mysql://u@h/d", "postgres://"),
         ("postgres://u@h", "no database"),
         ("postgres://h/d", "no user"),
-        ("postgres://u@a,b/d", "several hosts"),
+        ("postgres://u@a,,b/d", "no host"),
         ("postgres://u@h:0/d", "port"),
         ("postgres://u@h:x/d", "port"),
         ("postgres://u@h/d?sslmode=sometimes", "sslmode=sometimes"),

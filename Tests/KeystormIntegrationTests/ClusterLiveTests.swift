@@ -202,10 +202,65 @@ extension LiveServerTests {
                 .deletingLastPathComponent().appendingPathComponent(".ci/postgres").path
         }
 
-        static func postgres(_ command: String, _ directory: String) async throws -> String {
-            let outcome = try await Subprocess.run("/bin/bash", [Self.postgresScript, command, directory])
+        static func postgres(_ command: String, _ directories: String...) async throws -> String {
+            let outcome = try await Subprocess.run("/bin/bash", [Self.postgresScript, command] + directories)
             guard outcome.succeeded else { throw LiveTestFailure(".ci/postgres \(command): \(outcome.output)") }
             return outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        /// `host:port` of a `postgres://user:password@host:port/database` URL.
+        static func server(of url: String) throws -> Substring {
+            let start = try #require(url.lastIndex(of: "@"))
+            let end = try #require(url.lastIndex(of: "/"))
+            return url[url.index(after: start)..<end]
+        }
+
+        /// PostgreSQL's own HA under a node: synchronous streaming replication to a standby, the
+        /// primary killed, the standby promoted. The node finds the new primary by itself (both are
+        /// in its URL) and every Create it acknowledged before is there.
+        @Test func aPromotedStandbyTakesOverAndNoAcknowledgedCreateIsLost() async throws {
+            let base = NSTemporaryDirectory() + "keystorm-ha-\(UUID().uuidString.prefix(8).lowercased())"
+            let primary = try await Self.postgres("start", base + "-primary")
+            do {
+                let standby = try await Self.postgres("standby", base + "-primary", base + "-standby")
+                _ = try await Self.postgres("synchronous", base + "-primary")
+                let both = "\(try Self.server(of: primary)),\(try Self.server(of: standby))"
+                let url =
+                    primary.replacingOccurrences(of: String(try Self.server(of: primary)), with: both)
+                    + "?connect_timeout=2&operation_timeout=3"
+                try await LiveServer.with(arguments: ["--store", url]) { node in
+                    let client = try node.client()
+                    var material: [UniqueIdentifier: [UInt8]] = [:]
+                    for _ in 0..<20 {
+                        let uid = try await client.createKey()
+                        let bytes = try #require(try await client.keyMaterial(uid).material)
+                        material[uid] = bytes
+                    }
+                    _ = try await Self.postgres("kill", base + "-primary")
+                    _ = try await Self.postgres("promote", base + "-standby")
+                    // The node goes on by itself: Creates succeed again on the promoted standby.
+                    let after = try await retrying(timeout: .seconds(90), "a Create after the promotion") {
+                        () -> UniqueIdentifier? in
+                        try? await client.createKey()
+                    }
+                    #expect(try await client.keyMaterial(after).material != nil)
+                    for (uid, bytes) in material {
+                        #expect(try await client.keyMaterial(uid).material == bytes, "\(uid) lost in the failover")
+                    }
+                    let status = try await Subprocess.run(
+                        node.binary,
+                        ["cluster", "status", "--data-dir", node.dataDirectory],
+                        environment: LiveServer.environment()
+                    )
+                    #expect(status.output.contains("(primary,"), "\(status.output)")
+                }
+            } catch {
+                _ = try? await Self.postgres("stop", base + "-standby")
+                _ = try? await Self.postgres("stop", base + "-primary")
+                throw error
+            }
+            _ = try? await Self.postgres("stop", base + "-standby")
+            _ = try await Self.postgres("stop", base + "-primary")
         }
 
         /// PostgreSQL stopped and started again under a node: Gets fail with a clear KMIP error and

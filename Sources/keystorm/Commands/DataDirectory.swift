@@ -13,6 +13,7 @@ import Dispatch
 import Foundation
 import KeyStore
 import KeystormControl
+import Logging
 import RootKeys
 
 /// The data directory of the configured Keystorm: its layout (``DataDirectoryLayout``, from the
@@ -44,7 +45,10 @@ struct DataDirectory {
         case .sqlite:
             return try SQLiteKeyStore(path: self.storePath)
         case .postgres(let configuration):
-            return try await PostgresKeyStore.connect(configuration)
+            // Notices (a new primary after a promotion) and worse, in the server's log.
+            var logger = Logger(label: "keystorm.store")
+            logger.logLevel = .notice
+            return try await PostgresKeyStore.connect(configuration, logger: logger)
         }
     }
 
@@ -128,7 +132,11 @@ struct DataDirectory {
         let directory = self.prewarmDirectory
         let path = directory + "/" + Self.hex(tenant)
         try await Self.onIOQueue {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
             try Data("\(recent)\n".utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         }
     }
@@ -136,19 +144,22 @@ struct DataDirectory {
     /// Takes (reads and removes) the prewarm requests left by `keystorm keys prewarm`.
     func takePrewarmRequests() async -> [(tenant: String, recent: Int)] {
         let directory = self.prewarmDirectory
-        return (try? await Self.onIOQueue { () -> [(tenant: String, recent: Int)] in
-            let fileManager = FileManager.default
-            guard let names = try? fileManager.contentsOfDirectory(atPath: directory) else { return [] }
-            var requests: [(tenant: String, recent: Int)] = []
-            for name in names.sorted() {
-                let path = directory + "/" + name
-                let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-                try? fileManager.removeItem(atPath: path)
-                guard let tenant = Self.unhex(name), let recent = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
-                requests.append((tenant, recent))
-            }
-            return requests
-        }) ?? []
+        return
+            (try? await Self.onIOQueue { () -> [(tenant: String, recent: Int)] in
+                let fileManager = FileManager.default
+                guard let names = try? fileManager.contentsOfDirectory(atPath: directory) else { return [] }
+                var requests: [(tenant: String, recent: Int)] = []
+                for name in names.sorted() {
+                    let path = directory + "/" + name
+                    let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                    try? fileManager.removeItem(atPath: path)
+                    guard let tenant = Self.unhex(name),
+                        let recent = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+                    else { continue }
+                    requests.append((tenant, recent))
+                }
+                return requests
+            }) ?? []
     }
 
     private static let ioQueue = DispatchQueue(label: "keystorm.data-directory")
