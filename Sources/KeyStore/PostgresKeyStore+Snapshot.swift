@@ -42,6 +42,7 @@ extension PostgresKeyStore {
 
     /// Writes `snapshot` in one transaction.
     public func restore(_ snapshot: StoreSnapshot, replacing: Bool) async throws {
+        try snapshot.validate()
         try await self.transaction { [logger] connection in
             if replacing {
                 try await connection.query("DELETE FROM objects", logger: logger)

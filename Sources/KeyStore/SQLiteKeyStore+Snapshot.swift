@@ -33,6 +33,7 @@ extension SQLiteKeyStore {
 
     /// Writes `snapshot` in one write transaction.
     public func restore(_ snapshot: StoreSnapshot, replacing: Bool) async throws {
+        try snapshot.validate()
         try await self.write { db in
             if replacing {
                 for table in ["object_names", "objects", "client_rules", "tenants", "shared_values"] {

@@ -31,6 +31,15 @@ public struct StoreSnapshot: Hashable, Sendable {
         self.sharedValues = sharedValues
     }
 
+    /// Checks what a store would otherwise only check on its way in: every tenant id follows
+    /// ``NameRules`` (a tenant id becomes a directory name), so a crafted backup cannot bring in
+    /// an id like `..`.
+    ///
+    /// - Throws: ``KeyStoreError/invalidName``.
+    public func validate() throws {
+        for tenant in self.tenants { try NameRules.validate(tenant.id, kind: "tenant id") }
+    }
+
     /// Whether the store held nothing.
     public var isEmpty: Bool {
         self.tenants.isEmpty && self.clients.isEmpty && self.objects.isEmpty && self.sharedValues.isEmpty

@@ -79,6 +79,11 @@ struct KeyStoreSnapshotTests {
                 Issue.record("an object of a missing tenant was restored")
             } catch {}
             #expect(try await store.tenants().map(\.id) == ["restored"])
+            // A crafted backup cannot bring in a tenant id that climbs out of a directory.
+            await expectKeyStoreError(.invalidName) {
+                try await store.restore(StoreSnapshot(tenants: [Sample.tenant("..")]), replacing: true)
+            }
+            #expect(try await store.tenants().map(\.id) == ["restored"])
         }
     }
 }

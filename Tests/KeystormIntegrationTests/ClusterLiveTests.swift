@@ -396,7 +396,8 @@ extension LiveServerTests {
 
         @Test func aDamagedBackupIsRefusedBeforeAnythingIsWritten() async throws {
             try await LiveServer.with { single in
-                _ = try await single.client().createKey()
+                let uid = try await single.client().createKey()
+                let material = try await single.client().keyMaterial(uid).material
                 let backup = single.root + "/backup.json"
                 _ = try await single.cli(["backup", "--out", backup])
                 // Never replaced.
@@ -418,6 +419,35 @@ extension LiveServerTests {
                 )
                 #expect(!refused.succeeded && refused.output.contains("checksum"), "\(refused.output)")
                 #expect(!FileManager.default.fileExists(atPath: empty + "/keystorm.sqlite"))
+
+                // The intact backup restores into a new SQLite data directory (root keys included)
+                // that serves the key.
+                let masterKey = try Data(contentsOf: URL(fileURLWithPath: single.dataDirectory + "/master.key"))
+                let copy = try await LiveServer.start { directory in
+                    try FileManager.default.createDirectory(
+                        atPath: directory,
+                        withIntermediateDirectories: true,
+                        attributes: [.posixPermissions: 0o700]
+                    )
+                    _ = FileManager.default.createFile(
+                        atPath: directory + "/master.key",
+                        contents: masterKey,
+                        attributes: [.posixPermissions: 0o600]
+                    )
+                    let restored = try await Subprocess.run(
+                        single.binary,
+                        ["restore", "--in", backup, "--data-dir", directory],
+                        environment: LiveServer.environment()
+                    )
+                    #expect(restored.succeeded, "\(restored.output)")
+                }
+                do {
+                    #expect(try await copy.client().keyMaterial(uid).material == material)
+                    await copy.stop()
+                } catch {
+                    await copy.stop()
+                    throw error
+                }
             }
         }
 

@@ -92,12 +92,18 @@ struct RestoreCommand: AsyncParsableCommand {
                 try directory.create()
                 _ = FileManager.default.createFile(atPath: ServeDataDirectory.marker(directory), contents: nil)
             }
-            let store = try await directory.openStore()
-            if case .sqlite = try directory.storeLocation(),
-                let sealed = snapshot.sharedValues.removeValue(forKey: BackupFile.localRootKeys)
-            {
-                try Self.writeSealedRootKeys(sealed, directory: directory.path, replacing: self.force)
+            try snapshot.validate()
+            // One node keeps the sealed root keys beside its SQLite file: written once the store
+            // took the rest, so a refused restore leaves no root keys behind.
+            var sealedRootKeys: [UInt8]?
+            if case .sqlite = try directory.storeLocation() {
+                sealedRootKeys = snapshot.sharedValues.removeValue(forKey: BackupFile.localRootKeys)
+                let path = directory.path + "/rootkeys.sealed"
+                if sealedRootKeys != nil && !self.force && FileManager.default.fileExists(atPath: path) {
+                    throw ControlError(.alreadyExists, "\(path) exists: restore with --force to replace it")
+                }
             }
+            let store = try await directory.openStore()
             do {
                 try await store.restore(snapshot, replacing: self.force)
             } catch KeyStoreError.alreadyExists {
@@ -105,6 +111,9 @@ struct RestoreCommand: AsyncParsableCommand {
                     .alreadyExists,
                     "the store is not empty: restore with --force to replace what it holds"
                 )
+            }
+            if let sealedRootKeys {
+                try Self.writeSealedRootKeys(sealedRootKeys, directory: directory.path, replacing: self.force)
             }
             print(
                 "restored \(snapshot.tenants.count) tenants, \(snapshot.clients.count) trust rules and "
