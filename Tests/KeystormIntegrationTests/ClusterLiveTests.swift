@@ -349,35 +349,7 @@ extension LiveServerTests {
                     }
                     return try Data(contentsOf: URL(fileURLWithPath: single.dataDirectory + "/master.key"))
                 }
-                let node = try await LiveServer.start(arguments: ["--store", url]) { directory in
-                    try FileManager.default.createDirectory(
-                        atPath: directory,
-                        withIntermediateDirectories: true,
-                        attributes: [.posixPermissions: 0o700]
-                    )
-                    _ = FileManager.default.createFile(
-                        atPath: directory + "/master.key",
-                        contents: masterKey,
-                        attributes: [.posixPermissions: 0o600]
-                    )
-                    let binary = try LiveServer.locateBinary()
-                    let environment = LiveServer.environment().merging(["KEYSTORM_STORE": url]) { $1 }
-                    let restored = try await Subprocess.run(
-                        binary,
-                        ["restore", "--in", backup, "--data-dir", directory],
-                        environment: environment
-                    )
-                    #expect(restored.succeeded, "\(restored.output)")
-                    // Twice: the store is not empty any more.
-                    let again = try await Subprocess.run(
-                        binary,
-                        ["restore", "--in", backup, "--data-dir", directory],
-                        environment: environment
-                    )
-                    #expect(!again.succeeded && again.output.contains("not empty"), "\(again.output)")
-                }
-                // The node on PostgreSQL serves every key with the same material.
-                do {
+                try await Self.withRestoredNode(backup: backup, masterKey: masterKey, store: url) { node in
                     let client = try node.client()
                     for (uid, bytes) in material {
                         #expect(try await client.keyMaterial(uid).material == bytes, "\(uid)")
@@ -386,11 +358,47 @@ extension LiveServerTests {
                     #expect(try await Self.customAttribute(client, named, "x-Name") == "vm-7")
                     let gone = try #require(destroyed)
                     #expect(try await client.keyMaterial(gone).material == nil)
-                    await node.stop()
-                } catch {
-                    await node.stop()
-                    throw error
                 }
+            }
+        }
+
+        /// Runs `body` with a server on a new data directory that `keystorm restore --in backup` made
+        /// (with `masterKey`, and on `store` when given); a second restore must be refused.
+        static func withRestoredNode(
+            backup: String,
+            masterKey: Data,
+            store url: String?,
+            _ body: (LiveServer) async throws -> Void
+        ) async throws {
+            let storeArguments = url.map { ["--store", $0] } ?? []
+            let node = try await LiveServer.start(arguments: storeArguments) { directory in
+                try FileManager.default.createDirectory(
+                    atPath: directory,
+                    withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700]
+                )
+                _ = FileManager.default.createFile(
+                    atPath: directory + "/master.key",
+                    contents: masterKey,
+                    attributes: [.posixPermissions: 0o600]
+                )
+                let environment = LiveServer.environment().merging(url.map { ["KEYSTORM_STORE": $0] } ?? [:]) { $1 }
+                let arguments = ["restore", "--in", backup, "--data-dir", directory]
+                let restored = try await Subprocess.run(
+                    try LiveServer.locateBinary(),
+                    arguments,
+                    environment: environment
+                )
+                #expect(restored.succeeded, "\(restored.output)")
+                let again = try await Subprocess.run(try LiveServer.locateBinary(), arguments, environment: environment)
+                #expect(!again.succeeded && again.output.contains("restore with --force"), "\(again.output)")
+            }
+            do {
+                try await body(node)
+                await node.stop()
+            } catch {
+                await node.stop()
+                throw error
             }
         }
 
@@ -423,30 +431,9 @@ extension LiveServerTests {
                 // The intact backup restores into a new SQLite data directory (root keys included)
                 // that serves the key.
                 let masterKey = try Data(contentsOf: URL(fileURLWithPath: single.dataDirectory + "/master.key"))
-                let copy = try await LiveServer.start { directory in
-                    try FileManager.default.createDirectory(
-                        atPath: directory,
-                        withIntermediateDirectories: true,
-                        attributes: [.posixPermissions: 0o700]
-                    )
-                    _ = FileManager.default.createFile(
-                        atPath: directory + "/master.key",
-                        contents: masterKey,
-                        attributes: [.posixPermissions: 0o600]
-                    )
-                    let restored = try await Subprocess.run(
-                        single.binary,
-                        ["restore", "--in", backup, "--data-dir", directory],
-                        environment: LiveServer.environment()
-                    )
-                    #expect(restored.succeeded, "\(restored.output)")
-                }
-                do {
-                    #expect(try await copy.client().keyMaterial(uid).material == material)
-                    await copy.stop()
-                } catch {
-                    await copy.stop()
-                    throw error
+                try await Self.withRestoredNode(backup: backup, masterKey: masterKey, store: nil) { copy in
+                    let restored = try await copy.client().keyMaterial(uid).material
+                    #expect(restored == material)
                 }
             }
         }
