@@ -87,7 +87,13 @@ struct PostgresStoreURLTests {
     }
 }
 
-@Suite("PostgreSQL store against a live server", .enabled(if: StoreBackend.postgresURL != nil))
+@Suite(
+    "PostgreSQL store against a live server",
+    .enabled(
+        if: StoreBackend.postgresURL != nil,
+        "skipped: KEYSTORM_TEST_POSTGRES_URL is not set (bash .ci/run starts a PostgreSQL server for the tests)"
+    )
+)
 struct PostgresKeyStoreLiveTests {
     private var server: PostgresStoreConfiguration {
         get throws { try PostgresStoreConfiguration(url: StoreBackend.postgresURL ?? "") }
