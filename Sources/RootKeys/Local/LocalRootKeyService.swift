@@ -40,6 +40,12 @@ public final class LocalRootKeyService: RootKeyService {
     private let keys: Mutex<[String: LocalRootKey]>
     private let masterKey: SecretBytes
     private let storage: any LocalSealedKeyStorage
+    /// Changes stored by this process, counted inside the storage's lock, so in the order they
+    /// were stored; and the newest of them published in ``keys`` (read and written under its
+    /// lock). A change whose publication comes late never replaces a newer set, and a refresh that
+    /// raced a change publishes nothing (the next refresh reads again).
+    private let changesStored = Atomic<UInt64>(0)
+    private let changesPublished = Atomic<UInt64>(0)
 
     private init(
         configuration: Configuration,
@@ -203,12 +209,17 @@ extension LocalRootKeyService {
         // the store) may change the set too: start from what is stored, under its lock.
         let masterKey = self.masterKey
         let fallback = self.keys.withLock { $0 }
-        let (keys, result) = try await self.storage.update { stored in
+        let (keys, result, stamp) = try await self.storage.update { stored in
             var keys = try stored.map { try LocalSealedKeyFile.open($0, masterKey: masterKey) } ?? fallback
             let result = try change(&keys)
-            return (try LocalSealedKeyFile.seal(keys, masterKey: masterKey), (keys, result))
+            let sealed = try LocalSealedKeyFile.seal(keys, masterKey: masterKey)
+            return (sealed, (keys, result, self.changesStored.add(1, ordering: .sequentiallyConsistent).newValue))
         }
-        self.keys.withLock { $0 = keys }
+        self.keys.withLock { published in
+            guard stamp > self.changesPublished.load(ordering: .sequentiallyConsistent) else { return }
+            published = keys
+            self.changesPublished.store(stamp, ordering: .sequentiallyConsistent)
+        }
         return result
     }
 
@@ -218,9 +229,14 @@ extension LocalRootKeyService {
     /// Re-reads the stored set, so that root keys created, rotated, disabled or deleted by another
     /// process (the `keystorm` CLI) or node take effect here. A deleted key's material leaves memory.
     public func refresh() async throws {
+        let changesBefore = self.changesStored.load(ordering: .sequentiallyConsistent)
         guard let sealed = try await self.storage.read() else { return }
         let keys = try LocalSealedKeyFile.open(sealed, masterKey: self.masterKey)
-        self.keys.withLock { $0 = keys }
+        self.keys.withLock { published in
+            // A change of this process stored meanwhile may be newer than what was read.
+            guard self.changesStored.load(ordering: .sequentiallyConsistent) == changesBefore else { return }
+            published = keys
+        }
     }
 
     /// Runs `body`; when it fails because a root key is unknown here, refreshes from disk once and
