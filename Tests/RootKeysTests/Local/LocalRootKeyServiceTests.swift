@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Synchronization
 import Testing
 
 @testable import RootKeys
@@ -167,5 +168,58 @@ struct LocalRootKeyServiceTests {
                 )
             }
         }
+    }
+
+    /// Changes run concurrently in one process are all in force once they return: a deletion is
+    /// never undone in memory by a concurrent rotation that published after it.
+    @Test("concurrent rotations and deletions all take effect in memory")
+    func concurrentChangesPublishInOrder() async throws {
+        try await withTemporaryDirectory { directory in
+            // Storage whose answers come back late and in any order, as a shared store's do.
+            let service = try await LocalRootKeyService.open(
+                .init(
+                    dataDirectory: directory,
+                    masterKey: .file(directory + "/master.key"),
+                    sealedStorage: SlowSealedStorage()
+                )
+            )
+            for _ in 0..<10 {
+                let rotating = try await service.createRootKey(label: "rotating").keyID
+                let victims = [
+                    try await service.createRootKey(label: "a").keyID,
+                    try await service.createRootKey(label: "b").keyID,
+                ]
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 { group.addTask { _ = try await service.rotate(rootKeyID: rotating) } }
+                    for victim in victims { group.addTask { try await service.delete(rootKeyID: victim) } }
+                    try await group.waitForAll()
+                }
+                for victim in victims {
+                    #expect(try await service.state(rootKeyID: victim) == .deleted)
+                }
+                #expect(try service.info(rootKeyID: rotating).currentVersion == 5)
+            }
+        }
+    }
+}
+
+/// Sealed root keys in memory; each change is stored under a lock (one at a time, as every
+/// storage does), and its caller hears back after a random delay of up to 5 ms.
+final class SlowSealedStorage: LocalSealedKeyStorage {
+    private let value = Mutex<[UInt8]?>(nil)
+    var location: String { "memory" }
+
+    func read() async throws -> [UInt8]? { self.value.withLock { $0 } }
+
+    func update<Result: Sendable>(
+        _ change: @escaping @Sendable ([UInt8]?) throws -> (sealed: [UInt8], result: Result)
+    ) async throws -> Result {
+        let result = try self.value.withLock { value in
+            let (sealed, result) = try change(value)
+            value = sealed
+            return result
+        }
+        try await Task.sleep(for: .microseconds(Int.random(in: 0...5_000)))
+        return result
     }
 }
