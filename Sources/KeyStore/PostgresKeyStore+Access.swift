@@ -137,8 +137,14 @@ extension PostgresKeyStore {
                     return
                 }
                 answers.append("\(server): a standby")
+            } catch is Deadline.Expired {
+                answers.append("\(server): no answer within \(self.configuration.connectTimeout)")
             } catch {
-                answers.append("\(server): no answer")
+                let location = "\(server)"
+                let reason =
+                    (PostgresErrorMapping.map(error, meaning: .none, location: location, file: #fileID, line: #line)
+                    as? KeyStoreError)?.reason
+                answers.append(reason ?? "\(server): \(type(of: error))")
             }
         }
         throw KeyStoreError(

@@ -127,6 +127,19 @@ struct PostgresKeyStoreLiveTests {
         }
     }
 
+    @Test func withSeveralHostsEachOneSaysWhyItIsNotThePrimary() async throws {
+        var configuration = try self.server
+        configuration.password = "not-the-password-\(UUID().uuidString)"
+        configuration.otherHosts = [.init(host: "127.0.0.1", port: try Self.closedPort())]
+        configuration.connectTimeout = .seconds(2)
+        await Self.expectStorageError(
+            .unavailable,
+            containing: ["no PostgreSQL server takes writes", "authentication failed", "unavailable"]
+        ) {
+            _ = try await PostgresKeyStore.connect(configuration)
+        }
+    }
+
     @Test func nodesThatStartTogetherMigrateOnceAndSeeEachOthersWrites() async throws {
         try await withTemporaryPostgresStore { first in
             var server = try self.server
